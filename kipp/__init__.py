@@ -1,0 +1,66 @@
+"""kipp: the system that runs KIPP, Indonesia's public-service innovation competition."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, Celery. No migrations here."""
+    from kipp import security, web
+    from kipp.config import load_config
+    from kipp.extensions import babel, celery_init_app, csrf, db, limiter, login_manager, migrate
+    from kipp.i18n import select_locale, select_timezone
+    from kipp.outbox.registry import load_handler_modules
+
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_relative_config=True,
+    )
+    app.config.update(load_config(Path(app.instance_path), env))
+    if overrides:
+        app.config.update(overrides)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=select_timezone,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    login_manager.init_app(app)
+    celery_init_app(app)
+
+    import kipp.models  # noqa: F401  every table registered before anything queries
+    load_handler_modules()
+    security.init_app(app)
+    web.init_app(app)
+    _register_blueprints(app)
+
+    from kipp.cli import kipp_cli
+
+    app.cli.add_command(kipp_cli)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from kipp.accounts.views import bp as accounts_bp
+    from kipp.agencies.views import bp as agencies_bp
+    from kipp.audit.views import bp as audit_bp
+    from kipp.editions.views import bp as editions_bp
+    from kipp.home.views import bp as home_bp
+    from kipp.notifications.views import bp as notifications_bp
+    from kipp.accounts.auth_views import bp as auth_bp
+    from kipp.agencies.local_views import bp as local_bp
+
+    for blueprint in (auth_bp, home_bp, accounts_bp, agencies_bp, local_bp, editions_bp, audit_bp, notifications_bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kipp.db import TimestampMixin, enum_column, intpk, str80, str255
+from kipp.editions.kinds import GroupCode, StageKind
+from kipp.extensions import db
+
+
+class Edition(TimestampMixin, db.Model):
+    """One year's competition; every rule that changes from year to year lives under it."""
+
+    __tablename__ = "editions"
+    __table_args__ = (sa.CheckConstraint("year BETWEEN 2014 AND 2100", name="year_plausible"),)
+
+    id: Mapped[intpk]
+    year: Mapped[int] = mapped_column(unique=True)
+    name: Mapped[str255]
+    theme: Mapped[str | None] = mapped_column(sa.Text)
+    legal_basis: Mapped[str255 | None]
+    copied_from_id: Mapped[int | None] = mapped_column(sa.ForeignKey("editions.id", ondelete="SET NULL"))
+
+    groups: Mapped[list["EditionGroup"]] = relationship(
+        back_populates="edition", order_by="EditionGroup.position", cascade="all, delete-orphan"
+    )
+    categories: Mapped[list["Category"]] = relationship(
+        back_populates="edition", order_by="Category.position", cascade="all, delete-orphan"
+    )
+    documents: Mapped[list["RequiredDocument"]] = relationship(
+        back_populates="edition", order_by="RequiredDocument.position", cascade="all, delete-orphan"
+    )
+    stages: Mapped[list["Stage"]] = relationship(
+        back_populates="edition", order_by="Stage.position", cascade="all, delete-orphan"
+    )
+    copied_from: Mapped["Edition | None"] = relationship(remote_side="Edition.id")
+
+    def group(self, code: GroupCode) -> "EditionGroup | None":
+        return next((g for g in self.groups if g.code == code), None)
+
+    def stage(self, kind: StageKind) -> "Stage | None":
+        return next((s for s in self.stages if s.kind == kind), None)
+
+
+class EditionGroup(db.Model):
+    """A competition group (umum, khusus, replikasi) with its eligibility numbers and tier sizes."""
+
+    __tablename__ = "edition_groups"
+    __table_args__ = (
+        sa.UniqueConstraint("edition_id", "code"),
+        sa.CheckConstraint("min_age_months >= 0", name="min_age_not_negative"),
+        sa.CheckConstraint("quota_per_agency IS NULL OR quota_per_agency >= 0", name="quota_not_negative"),
+        sa.CheckConstraint(
+            "nominee_count >= finalist_count AND finalist_count >= winner_count AND winner_count >= 0",
+            name="tiers_shrink",
+        ),
+    )
+
+    id: Mapped[intpk]
+    edition_id: Mapped[int] = mapped_column(sa.ForeignKey("editions.id", ondelete="CASCADE"), index=True)
+    code: Mapped[GroupCode] = enum_column(GroupCode)
+    name_id: Mapped[str255]
+    name_en: Mapped[str255]
+    position: Mapped[int] = mapped_column(default=0)
+    min_age_months: Mapped[int] = mapped_column(default=24)
+    quota_per_agency: Mapped[int | None]
+    by_invitation: Mapped[bool] = mapped_column(default=False)
+    nominee_count: Mapped[int] = mapped_column(default=0)
+    finalist_count: Mapped[int] = mapped_column(default=0)
+    winner_count: Mapped[int] = mapped_column(default=0)
+    winner_title: Mapped[str255] = mapped_column(default="Top Inovasi Pelayanan Publik")
+
+    edition: Mapped[Edition] = relationship(back_populates="groups")
+    sections: Mapped[list["Section"]] = relationship(
+        back_populates="group", order_by="Section.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def total_weight(self) -> Decimal:
+        return sum((s.weight for s in self.sections), Decimal("0"))
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+    __table_args__ = (sa.UniqueConstraint("edition_id", "code"),)
+
+    id: Mapped[intpk]
+    edition_id: Mapped[int] = mapped_column(sa.ForeignKey("editions.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str80]
+    name_id: Mapped[str255]
+    name_en: Mapped[str255]
+    position: Mapped[int] = mapped_column(default=0)
+
+    edition: Mapped[Edition] = relationship(back_populates="categories")
+
+
+class Sdg(db.Model):
+    """The 17 Sustainable Development Goals (TPB); every proposal links to at least one."""
+
+    __tablename__ = "sdgs"
+    __table_args__ = (sa.CheckConstraint("number BETWEEN 1 AND 17", name="number_in_range"),)
+
+    number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    name_id: Mapped[str255]
+    name_en: Mapped[str255]
+
+
+class Section(db.Model):
+    """A question of the proposal form: its word limit, scoring weight and evidence rule."""
+
+    __tablename__ = "sections"
+    __table_args__ = (
+        sa.UniqueConstraint("group_id", "key"),
+        sa.CheckConstraint("word_limit IS NULL OR word_limit > 0", name="word_limit_positive"),
+        sa.CheckConstraint("weight >= 0 AND weight <= 100", name="weight_is_percentage"),
+    )
+
+    id: Mapped[intpk]
+    group_id: Mapped[int] = mapped_column(sa.ForeignKey("edition_groups.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str80]
+    title_id: Mapped[str255]
+    title_en: Mapped[str255]
+    guidance_id: Mapped[str | None] = mapped_column(sa.Text)
+    guidance_en: Mapped[str | None] = mapped_column(sa.Text)
+    word_limit: Mapped[int | None]
+    weight: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2), default=Decimal("0"))
+    evidence_required: Mapped[bool] = mapped_column(default=False)
+    position: Mapped[int] = mapped_column(default=0)
+
+    group: Mapped[EditionGroup] = relationship(back_populates="sections")
+
+
+class RequiredDocument(db.Model):
+    """A document every proposal of a group must attach (SK innovator, statement letters …)."""
+
+    __tablename__ = "required_documents"
+    __table_args__ = (sa.UniqueConstraint("edition_id", "key"),)
+
+    id: Mapped[intpk]
+    edition_id: Mapped[int] = mapped_column(sa.ForeignKey("editions.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str80]
+    name_id: Mapped[str255]
+    name_en: Mapped[str255]
+    # Empty means every group; otherwise a comma-separated list of group codes.
+    group_codes: Mapped[str80] = mapped_column(default="")
+    mandatory: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    edition: Mapped[Edition] = relationship(back_populates="documents")
+
+    def applies_to(self, code: GroupCode) -> bool:
+        return not self.group_codes or code.value in self.group_codes.split(",")
+
+
+class Stage(db.Model):
+    """A step of the edition with its window in time (stored in UTC, shown in WIB)."""
+
+    __tablename__ = "stages"
+    __table_args__ = (
+        sa.UniqueConstraint("edition_id", "kind"),
+        sa.CheckConstraint("closes_at > opens_at", name="closes_after_opening"),
+    )
+
+    id: Mapped[intpk]
+    edition_id: Mapped[int] = mapped_column(sa.ForeignKey("editions.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[StageKind] = enum_column(StageKind)
+    name_id: Mapped[str255]
+    name_en: Mapped[str255]
+    opens_at: Mapped[dt.datetime]
+    closes_at: Mapped[dt.datetime]
+    position: Mapped[int] = mapped_column(default=0)
+
+    edition: Mapped[Edition] = relationship(back_populates="stages")
+
+    def is_open(self, now: dt.datetime) -> bool:
+        return self.opens_at <= now < self.closes_at

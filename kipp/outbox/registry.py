@@ -1,0 +1,37 @@
+"""Names of the jobs the outbox can carry, and the functions that do them (a leaf).
+
+A handler is a plain function ``handler(outbox_id: int, **payload)``. The
+worker registers one Celery task per name; the embedded default calls the
+same function in-process. Handlers must be idempotent: a message can be
+delivered more than once.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+Handler = Callable[..., None]
+HANDLERS: dict[str, Handler] = {}
+
+# Modules whose import registers handlers; create_app and the worker load them.
+HANDLER_MODULES = ("kipp.notifications.handlers",)
+
+SEND_EMAIL = "kipp.notifications.send_email"
+SWEEP = "kipp.outbox.sweep"
+
+
+def handles(name: str) -> Callable[[Handler], Handler]:
+    def register(func: Handler) -> Handler:
+        if name in HANDLERS and HANDLERS[name] is not func:
+            raise RuntimeError(f"two handlers for {name}")
+        HANDLERS[name] = func
+        return func
+
+    return register
+
+
+def load_handler_modules() -> None:
+    import importlib
+
+    for module in HANDLER_MODULES:
+        importlib.import_module(module)

@@ -1,0 +1,150 @@
+"""The web edge: login wiring, role gates, error pages, template helpers, commit and release."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, TypeVar
+
+import sqlalchemy as sa
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import get_locale, lazy_gettext
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from kipp.accounts.models import User
+from kipp.accounts.roles import ROLE_LABELS, Role
+from kipp.agencies.kinds import AGENCY_TYPE_LABELS, CLUSTER_LABELS
+from kipp.errors import DomainError, NotAllowed
+from kipp.extensions import db, login_manager
+from kipp.i18n import localized, wib_datetime
+from kipp.outbox.dispatch import release_committed
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Endpoints a person who must change their password may still reach.
+_PASSWORD_CHANGE_EXEMPT = {"auth.change_password", "auth.logout", "auth.set_language", "static", "home.healthz"}
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = lazy_gettext("Please log in to open this page.")
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def _load_user(session_id: str) -> User | None:
+        user_id, _, version = session_id.partition(":")
+        if not user_id.isdigit() or not version.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        # A changed session_version or a deactivated account ends the session.
+        if user is None or not user.active or user.session_version != int(version):
+            return None
+        return user
+
+    @app.before_request
+    def _force_password_change() -> Any:
+        if (
+            current_user.is_authenticated
+            and current_user.must_change_password
+            and request.endpoint not in _PASSWORD_CHANGE_EXEMPT
+        ):
+            flash(_("Please choose a new password before you continue."), "warning")
+            return redirect(url_for("auth.change_password"))
+        return None
+
+    @app.teardown_appcontext
+    def _release_outbox(exc: BaseException | None) -> None:
+        # Registered after Flask-SQLAlchemy's teardown, so it runs before the
+        # session is removed (teardowns run in reverse order).
+        if exc is None:
+            release_committed(app)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError) -> Any:
+        return render_template("errors/error.html", code=400,
+                               message=_("The form expired. Go back, reload the page and try again: "
+                                         "what you typed is kept where the page keeps drafts.")), 400
+
+    for code, message in (
+        (403, lazy_gettext("You do not have access to this page.")),
+        (404, lazy_gettext("This page does not exist, or is not yours to see.")),
+        (405, lazy_gettext("This action is not possible here.")),
+        (413, lazy_gettext("The upload is too large.")),
+        (429, lazy_gettext("Too many attempts. Wait a minute and try again.")),
+        (500, lazy_gettext("Something went wrong on our side. The secretariat has been told.")),
+    ):
+        app.register_error_handler(code, functools.partial(_error_page, code, message))
+
+    app.jinja_env.globals.update(
+        Role=Role,
+        role_label=lambda role: _(ROLE_LABELS[role]),
+        agency_type_label=lambda t: AGENCY_TYPE_LABELS[t],
+        cluster_label=lambda c: CLUSTER_LABELS[c],
+        localized=localized,
+    )
+    app.jinja_env.filters["wib"] = wib_datetime
+
+    @app.context_processor
+    def _locale() -> dict[str, str]:
+        return {"current_locale": str(get_locale() or "id")}
+
+
+def _error_page(code: int, message: Any, error: Any) -> Any:
+    if code == 500:
+        db.session.rollback()
+    return render_template("errors/error.html", code=code, message=message), code
+
+
+def audience(blueprint: Blueprint, *roles: Role) -> None:
+    """Every route of ``blueprint`` is for these roles only (others get 404, not a hint)."""
+
+    @blueprint.before_request
+    @_login_required_hook
+    def _gate() -> None:
+        if current_user.role not in roles:
+            abort(404)
+
+
+def _login_required_hook(func: Callable[[], Any]) -> Callable[[], Any]:
+    @functools.wraps(func)
+    def wrapper() -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return func()
+
+    return wrapper
+
+
+def get_or_404(model: type, ident: Any, *, where: Any = None) -> Any:
+    """Load by primary key, scoped by ``where``; a row outside the scope is a 404."""
+    pk = sa.inspect(model).primary_key[0]
+    query = sa.select(model).where(pk == ident)
+    if where is not None:
+        query = query.where(where)
+    obj = db.session.scalar(query)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def run_service(func: Callable[..., Any], *args: Any, success: str | None = None, **kwargs: Any) -> tuple[bool, Any]:
+    """Call a service and commit; on a DomainError roll back and flash its message."""
+    try:
+        result = func(*args, **kwargs)
+    except NotAllowed:
+        db.session.rollback()
+        abort(404)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return False, error
+    db.session.commit()
+    if success:
+        flash(success, "success")
+    return True, result
+
+
+def paginate(query: sa.Select[Any], *, per_page: int = 50) -> Any:
+    return db.paginate(query, page=request.args.get("page", 1, type=int), per_page=per_page, error_out=False)

@@ -1,0 +1,146 @@
+"""Fixtures: an app per database backend, a rolled-back transaction per test, logins.
+
+Integration tests run once on SQLite and once on PostgreSQL (the ``app``
+fixture is parametrised). The schema is built by the real migrations, so
+every run also proves that ``flask db upgrade`` works from an empty database.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.services import POSTGRES_URL, SKIPPED, need
+
+TEST_PASSWORD = "uji-coba-Sandi-2026"
+
+
+def create_database(admin_url: str, name: str) -> str:
+    """Drop and create database ``name`` on the server of ``admin_url``; return its URL."""
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def build_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
+    from kipp import create_app
+
+    env = {
+        "KIPP_ENV": "test",
+        "KIPP_DATABASE_URL": database_url,
+        "KIPP_INSTANCE_PATH": str(instance),
+        "KIPP_BASE_URL": "http://kipp.test",
+    }
+    env.update({k: v for k, v in overrides.pop("env", {}).items()})
+    config = {"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
+    config.update(overrides)
+    return create_app(config, env=env)
+
+
+def migrate_and_load(app: Flask) -> None:
+    from flask_migrate import upgrade
+
+    from kipp.agencies.regions import load_regions
+    from kipp.extensions import db
+
+    with app.app_context():
+        upgrade()
+        load_regions()
+        db.session.commit()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    instance = tmp_path_factory.mktemp(f"instance-{request.param}")
+    if request.param == "postgresql":
+        need("postgresql")
+        url = create_database(POSTGRES_URL, "kipp_test")
+    else:
+        url = f"sqlite:///{instance / 'test.sqlite3'}"
+    application = build_app(url, instance)
+    migrate_and_load(application)
+    yield application
+    from kipp.extensions import db
+
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture()
+def db_session(app: Flask) -> Iterator[Any]:
+    """Everything a test does, requests included, happens in one rolled-back transaction."""
+    from kipp.extensions import db
+
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session(
+            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+        )
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture()
+def client(app: Flask, db_session: Any) -> FlaskClient:
+    return app.test_client()
+
+
+class Login:
+    """``login(user)`` logs a test client in through the real login form."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def __call__(self, user: Any, password: str = TEST_PASSWORD) -> FlaskClient:
+        response = self.client.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return self.client
+
+    def logout(self) -> None:
+        self.client.post("/logout")
+
+
+@pytest.fixture()
+def login(client: FlaskClient) -> Login:
+    return Login(client)
+
+
+@pytest.fixture()
+def outbox_mail(db_session: Any) -> Any:
+    """Emails delivered so far in this test, newest last."""
+    from kipp.notifications.models import EmailMessage
+
+    def read() -> list[Any]:
+        return list(db_session.scalars(sa.select(EmailMessage).order_by(EmailMessage.id)))
+
+    return read
+
+
+def link_in(body: str) -> str:
+    """The path of the first kipp link in an email body."""
+    match = re.search(r"http://kipp\.test(/\S+)", body)
+    assert match, body
+    return match.group(1)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if SKIPPED:
+        terminalreporter.section("suites skipped for want of a service")
+        for service, reason in sorted(SKIPPED.items()):
+            terminalreporter.write_line(f"{service}: {reason}")
