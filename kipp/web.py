@@ -54,10 +54,13 @@ def init_app(app: Flask) -> None:
             return redirect(url_for("auth.change_password"))
         return None
 
+    # Registered after Flask-SQLAlchemy's teardown, so it runs before the
+    # session is removed (teardowns run in reverse order). The request hook
+    # covers requests inside a longer-lived app context; the app-context hook
+    # covers CLI commands and tasks. Each message is released once.
+    @app.teardown_request
     @app.teardown_appcontext
     def _release_outbox(exc: BaseException | None) -> None:
-        # Registered after Flask-SQLAlchemy's teardown, so it runs before the
-        # session is removed (teardowns run in reverse order).
         if exc is None:
             release_committed(app)
 

@@ -13,8 +13,9 @@ from typing import Any, Iterator
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g, request_started
 from flask.testing import FlaskClient
+from flask_sqlalchemy.session import Session as FlaskSession
 
 from tests.services import POSTGRES_URL, SKIPPED, need
 
@@ -75,6 +76,14 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         db.engine.dispose()
 
 
+class ConnectionBoundSession(FlaskSession):
+    """Flask-SQLAlchemy's session picks its engine itself; this one keeps the
+    test's connection, so each test's commits are savepoints of one transaction."""
+
+    def get_bind(self, mapper: Any = None, clause: Any = None, bind: Any = None, **kwargs: Any) -> Any:
+        return bind or self.bind or super().get_bind(mapper=mapper, clause=clause, **kwargs)
+
+
 @pytest.fixture()
 def db_session(app: Flask) -> Iterator[Any]:
     """Everything a test does, requests included, happens in one rolled-back transaction."""
@@ -85,7 +94,7 @@ def db_session(app: Flask) -> Iterator[Any]:
         outer = connection.begin()
         original = db.session
         db.session = db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+            {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": ConnectionBoundSession}
         )
         try:
             yield db.session
@@ -96,9 +105,19 @@ def db_session(app: Flask) -> Iterator[Any]:
             connection.close()
 
 
+def _forget_request_state(sender: Flask, **extra: Any) -> None:
+    # Test requests share the test's app context (and so its ``g``); a real
+    # request starts with an empty one. Forget the user flask-login cached.
+    g.pop("_login_user", None)
+
+
 @pytest.fixture()
-def client(app: Flask, db_session: Any) -> FlaskClient:
-    return app.test_client()
+def client(app: Flask, db_session: Any) -> Iterator[FlaskClient]:
+    request_started.connect(_forget_request_state, app)
+    try:
+        yield app.test_client()
+    finally:
+        request_started.disconnect(_forget_request_state, app)
 
 
 class Login:
