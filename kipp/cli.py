@@ -44,3 +44,30 @@ def outbox_sweep() -> None:
 
     count = sweep(current_app._get_current_object())  # type: ignore[attr-defined]
     click.echo(f"{count} message(s) published again.")
+
+
+@kipp_cli.command("load-regions")
+def load_regions_command() -> None:
+    """Load (or refresh) the 38 provinces and 514 kabupaten/kota."""
+    from kipp.agencies.regions import load_regions
+
+    added, updated = load_regions()
+    db.session.commit()
+    click.echo(f"Regions: {added} added, {updated} renamed.")
+
+
+@kipp_cli.command("seed-demo")
+def seed_demo() -> None:
+    """Demo agencies, one login per role, the 2023 edition and a current one (idempotent)."""
+    from kipp import demo
+
+    if demo.is_seeded():
+        click.echo("Demo data is already there.")
+    else:
+        demo.seed()
+        db.session.commit()
+        click.echo("Demo data created.")
+    click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
+    for login in demo.LOGINS:
+        where = login.unit or login.agency or login.affiliation or ""
+        click.echo(f"  {login.role.value:<12} {login.email:<34} {where}")
