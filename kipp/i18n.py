@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import request, session
+from flask import has_request_context, session
 from flask_login import current_user
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -13,6 +13,8 @@ LOCALES = ("id", "en")
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return "id"  # commands and workers; emails choose the recipient's locale explicitly
     if current_user and current_user.is_authenticated:
         return current_user.locale
     chosen = session.get("locale")
