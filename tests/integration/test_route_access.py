@@ -1,0 +1,142 @@
+"""Every route in the URL map, for every role: who may open it and who gets 404.
+
+A route added without a line here fails ``test_every_route_is_listed``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from kipp.accounts.roles import Role
+from kipp.notifications.models import EmailMessage
+from tests.conftest import Login
+from tests.factories import (
+    AdminLokalFactory,
+    EvaluatorFactory,
+    PanelistFactory,
+    SecretariatFactory,
+    UnitFactory,
+    UppFactory,
+)
+
+pytestmark = pytest.mark.integration
+
+PUBLIC = "public"  # anyone, logged in or not
+ANYONE_LOGGED_IN = "logged-in"
+SEC = frozenset({Role.SECRETARIAT})
+LOCAL = frozenset({Role.ADMIN_LOKAL})
+
+ACCESS: dict[str, Any] = {
+    "static": PUBLIC,
+    "home.healthz": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.forgot_password": PUBLIC,
+    "auth.accept_invitation": PUBLIC,
+    "auth.reset_password": PUBLIC,
+    "auth.set_language": PUBLIC,
+    "auth.logout": PUBLIC,
+    "home.index": ANYONE_LOGGED_IN,
+    "auth.change_password": ANYONE_LOGGED_IN,
+    "auth.profile": ANYONE_LOGGED_IN,
+    **{e: SEC for e in (
+        "accounts.index", "accounts.invite", "accounts.detail", "accounts.deactivate", "accounts.reactivate",
+        "accounts.resend_invitation", "accounts.temporary_password",
+        "agencies.index", "agencies.create", "agencies.detail", "agencies.edit", "agencies.deactivate",
+        "agencies.reactivate", "agencies.add_unit", "agencies.edit_unit", "agencies.deactivate_unit",
+        "agencies.reactivate_unit", "agencies.import_agencies", "agencies.import_template", "agencies.regions",
+        "agencies.province",
+        "audit.index",
+        "editions.index", "editions.copy", "editions.create_from_template", "editions.general", "editions.groups",
+        "editions.edit_group", "editions.delete_group", "editions.sections", "editions.group_sections",
+        "editions.edit_section", "editions.delete_section", "editions.move_section", "editions.categories",
+        "editions.edit_category", "editions.delete_category", "editions.move_category", "editions.documents",
+        "editions.edit_document", "editions.delete_document", "editions.move_document", "editions.sdgs",
+        "editions.stages", "editions.edit_stage", "editions.delete_stage",
+        "notifications.mailbox", "notifications.message", "notifications.retry",
+    )},
+    **{e: LOCAL for e in (
+        "local.agency", "local.add_unit", "local.edit_unit", "local.deactivate_unit", "local.reactivate_unit",
+        "local.new_upp", "local.person", "local.deactivate", "local.reactivate", "local.resend_invitation",
+        "local.temporary_password",
+    )},
+}
+
+ROLES = [None, *Role]
+
+
+def test_every_route_is_listed(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert sorted(endpoints - set(ACCESS)) == [], "routes without an access rule in this file"
+    assert sorted(set(ACCESS) - endpoints) == [], "access rules for routes that no longer exist"
+
+
+@pytest.fixture()
+def world(db_session):
+    """One of everything a URL can name, inside the Admin Lokal's own agency."""
+    from kipp.editions.services import create_from_template
+
+    admin = AdminLokalFactory()
+    unit = UnitFactory(agency=admin.agency)
+    target = UppFactory(unit=unit)
+    edition = create_from_template(None, year=2031, name="KIPP 2031")
+    group = edition.groups[0]
+    mail = EmailMessage(recipient="x@example.go.id", subject="s", body_text="b", transport="outbox")
+    db_session.add(mail)
+    db_session.flush()
+    logins = {
+        Role.SECRETARIAT: SecretariatFactory(),
+        Role.ADMIN_LOKAL: admin,
+        Role.UPP: UppFactory(unit=unit),
+        Role.EVALUATOR: EvaluatorFactory(),
+        Role.PANELIST: PanelistFactory(),
+    }
+    values = {
+        "user_id": target.id, "agency_id": admin.agency_id, "unit_id": unit.id, "code": "71", "fmt": "csv",
+        "token": "not-a-real-token", "edition_id": edition.id, "group_id": group.id,
+        "section_id": group.sections[0].id, "category_id": edition.categories[0].id,
+        "document_id": edition.documents[0].id, "stage_id": edition.stages[0].id, "direction": "down",
+        "message_id": mail.id, "filename": "css/kipp.css",
+    }
+    return logins, values
+
+
+def _url(rule: Any, values: dict[str, Any]) -> str:
+    from flask import url_for
+
+    return url_for(rule.endpoint, **{arg: values[arg] for arg in rule.arguments})
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "anonymous")
+def test_each_route_answers_each_role_as_listed(app, client, db_session, world, role):
+    logins, values = world
+    if role is not None:
+        Login(client)(logins[role])
+    connection = db_session.get_bind()
+    checked = 0
+    rules = sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint == "auth.logout", r.endpoint))
+    for rule in rules:
+        access = ACCESS[rule.endpoint]
+        with app.test_request_context():
+            url = _url(rule, values)
+        allowed = access == PUBLIC or (role is not None and (access == ANYONE_LOGGED_IN or role in access))
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if rule.endpoint == "auth.logout" and role is not None:
+                continue  # would end the walk; logging out is tested on its own
+            db_session.close()
+            savepoint = connection.begin_nested()  # each request's changes are undone before the next
+            response = client.open(url, method=method)
+            db_session.close()
+            savepoint.rollback()
+            status = response.status_code
+            where = f"{method} {url} as {role.value if role else 'anonymous'}"
+            if allowed:
+                assert status not in (403, 404, 500), f"{where} answered {status}"
+            elif role is None:
+                assert status == 302 and "/login" in response.headers["Location"], f"{where} answered {status}"
+            else:
+                assert status == 404, f"{where} answered {status}, expected 404"
+            checked += 1
+    assert checked > 60
