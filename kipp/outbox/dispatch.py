@@ -71,6 +71,9 @@ def release_committed(app: Flask) -> None:
     committed = db.session.info.pop(_COMMITTED, None)
     if not committed:
         return
+    # End the caller's read transaction first: on SQLite an open one would
+    # block the in-process delivery's writes.
+    db.session.close()
     for outbox_id, task in committed:
         publish(app, outbox_id, task)
 
