@@ -71,9 +71,9 @@ def release_committed(app: Flask) -> None:
     committed = db.session.info.pop(_COMMITTED, None)
     if not committed:
         return
-    # End the caller's read transaction first: on SQLite an open one would
-    # block the in-process delivery's writes.
-    db.session.close()
+    # End the caller's read transaction first (what it committed is kept): on
+    # SQLite an open one would block the in-process delivery's writes.
+    db.session.rollback()
     for outbox_id, task in committed:
         publish(app, outbox_id, task)
 
