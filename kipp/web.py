@@ -143,7 +143,14 @@ def run_service(func: Callable[..., Any], *args: Any, success: str | None = None
         db.session.rollback()
         flash(error.message, "danger")
         return False, error
-    db.session.commit()
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError as error:
+        # Two people saving the same thing at once: the checks passed for both,
+        # the database's constraints caught the second.
+        db.session.rollback()
+        flash(_("Someone else changed the same data at the same moment. Reload the page and try again."), "danger")
+        return False, DomainError(str(error.orig), code="conflict")
     if success:
         flash(success, "success")
     return True, result

@@ -7,6 +7,7 @@ every run also proves that ``flask db upgrade`` works from an empty database.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Iterator
@@ -30,6 +31,13 @@ def create_database(admin_url: str, name: str) -> str:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
     return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
 
 
 def build_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
@@ -64,7 +72,7 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     instance = tmp_path_factory.mktemp(f"instance-{request.param}")
     if request.param == "postgresql":
         need("postgresql")
-        url = create_database(POSTGRES_URL, "kipp_test")
+        url = create_database(POSTGRES_URL, f"kipp_test_{os.getpid()}")
     else:
         url = f"sqlite:///{instance / 'test.sqlite3'}"
     application = build_app(url, instance)
@@ -74,6 +82,8 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 
     with application.app_context():
         db.engine.dispose()
+    if request.param == "postgresql":
+        drop_database(POSTGRES_URL, f"kipp_test_{os.getpid()}")
 
 
 class ConnectionBoundSession(FlaskSession):

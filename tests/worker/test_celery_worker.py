@@ -14,7 +14,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from tests.conftest import build_app, create_database, migrate_and_load
+from tests.conftest import build_app, create_database, drop_database, migrate_and_load
 from tests.services import POSTGRES_URL, REDIS_URL, need
 
 pytestmark = pytest.mark.worker
@@ -38,7 +38,7 @@ def worker_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, s
     need("redis")
     redis.Redis.from_url(REDIS_URL).flushdb()
     instance = tmp_path_factory.mktemp("worker-instance")
-    url = create_database(POSTGRES_URL, "kipp_worker_test")
+    url = create_database(POSTGRES_URL, f"kipp_worker_test_{os.getpid()}")
     migrate_and_load(build_app(url, instance))
     env = {
         **os.environ,
@@ -66,6 +66,7 @@ def worker_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, s
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+        drop_database(POSTGRES_URL, f"kipp_worker_test_{os.getpid()}")
 
 
 def _app(env: dict[str, str], redis_url: str = REDIS_URL) -> Any:
