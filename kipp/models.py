@@ -4,10 +4,21 @@ from kipp.accounts.models import AccountToken, User
 from kipp.agencies.models import Agency, Region, Unit
 from kipp.audit.models import AuditEvent
 from kipp.editions.models import Category, Edition, EditionGroup, RequiredDocument, Sdg, Section, Stage
-from kipp.notifications.models import EmailMessage
+from kipp.innovations.models import Award, Innovation
+from kipp.notifications.models import EmailMessage, Notification
 from kipp.outbox.models import OutboxMessage
+from kipp.proposals.models import (
+    DeadlineExtension,
+    KhususInvitation,
+    Proposal,
+    ProposalAnswer,
+    ProposalEvent,
+    ProposalFile,
+)
 
 __all__ = [
     "AccountToken", "User", "Agency", "Region", "Unit", "AuditEvent", "Category", "Edition", "EditionGroup",
-    "RequiredDocument", "Sdg", "Section", "Stage", "EmailMessage", "OutboxMessage",
+    "RequiredDocument", "Sdg", "Section", "Stage", "EmailMessage", "OutboxMessage", "Award", "Innovation",
+    "Notification", "DeadlineExtension", "KhususInvitation", "Proposal", "ProposalAnswer", "ProposalEvent",
+    "ProposalFile",
 ]

@@ -136,6 +136,7 @@ def run_service(func: Callable[..., Any], *args: Any, success: str | None = None
     """Call a service and commit; on a DomainError roll back and flash its message."""
     try:
         result = func(*args, **kwargs)
+        db.session.commit()
     except NotAllowed:
         db.session.rollback()
         abort(404)
@@ -143,8 +144,6 @@ def run_service(func: Callable[..., Any], *args: Any, success: str | None = None
         db.session.rollback()
         flash(error.message, "danger")
         return False, error
-    try:
-        db.session.commit()
     except sa.exc.IntegrityError as error:
         # Two people saving the same thing at once: the checks passed for both,
         # the database's constraints caught the second.

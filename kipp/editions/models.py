@@ -23,6 +23,10 @@ class Edition(TimestampMixin, db.Model):
     theme: Mapped[str | None] = mapped_column(sa.Text)
     legal_basis: Mapped[str255 | None]
     copied_from_id: Mapped[int | None] = mapped_column(sa.ForeignKey("editions.id", ondelete="SET NULL"))
+    # Upload limits and reminders for the submission stage.
+    max_file_mb: Mapped[int] = mapped_column(default=10, server_default="10")
+    max_proposal_mb: Mapped[int] = mapped_column(default=50, server_default="50")
+    reminder_days: Mapped[int] = mapped_column(default=3, server_default="3")
 
     groups: Mapped[list["EditionGroup"]] = relationship(
         back_populates="edition", order_by="EditionGroup.position", cascade="all, delete-orphan"

@@ -24,3 +24,18 @@ class EmailMessage(db.Model):
     body_text: Mapped[str] = mapped_column(sa.Text)
     transport: Mapped[str80]  # "smtp" or "outbox"
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Notification(db.Model):
+    """An in-app notification; the same event usually also goes out by email."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (sa.Index("ix_notifications_user_unread", "user_id", "read_at"),)
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    kind: Mapped[str80]
+    message: Mapped[str] = mapped_column(sa.Text)
+    link: Mapped[str255 | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[dt.datetime | None]
