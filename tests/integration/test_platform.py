@@ -104,3 +104,21 @@ def test_login_attempts_are_rate_limited(strict_app: Flask) -> None:
         strict_app.config["WTF_CSRF_ENABLED"] = True
     assert codes[:3] == [200, 200, 200]
     assert codes[3] == 429
+
+
+def test_audit_trail_pages_and_filters(client, login, db_session) -> None:
+    actor = SecretariatFactory()
+    for n in range(60):
+        record(actor, "test.paged", object_type="thing", object_id=n)
+    record(actor, "test.other", object_type="thing", object_id=999)
+    db_session.flush()
+    login(actor)
+    first = client.get("/admin/audit/?action=test.paged")
+    assert first.status_code == 200
+    body = first.get_data(as_text=True)
+    assert "test.other" not in body.split("<tbody>")[1]
+    assert "page=2" in body
+    second = client.get("/admin/audit/?action=test.paged&page=2")
+    assert second.status_code == 200 and "page=1" in second.get_data(as_text=True)
+    only = client.get("/admin/audit/?object_type=thing&object_id=999").get_data(as_text=True)
+    assert only.count("<code>test.other</code>") == 1
