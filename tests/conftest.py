@@ -117,8 +117,10 @@ def db_session(app: Flask) -> Iterator[Any]:
 
 def _forget_request_state(sender: Flask, **extra: Any) -> None:
     # Test requests share the test's app context (and so its ``g``); a real
-    # request starts with an empty one. Forget the user flask-login cached.
+    # request starts with an empty one. Forget what flask-login and
+    # Flask-Babel cached there (the user; the locale).
     g.pop("_login_user", None)
+    g.pop("_flask_babel", None)
 
 
 @pytest.fixture()

@@ -49,6 +49,8 @@ class UserFactory(_Base):
     name = factory.Sequence(lambda n: f"Person {n}")
     role = Role.SECRETARIAT
     password_hash = _TEST_HASH
+    # Tests read messages in English; Bahasa Indonesia, the default, has tests of its own.
+    locale = "en"
 
 
 class SecretariatFactory(UserFactory):

@@ -114,7 +114,7 @@ def change_password() -> Any:
             form.password.errors = [error.message]
         else:
             db.session.commit()
-            login_user(current_user)  # re-issue this session with the new session version
+            login_user(current_user._get_current_object())  # re-issue this session with the new version
             flash(_("Your password has been changed. Your other sessions have ended."), "success")
             return redirect(url_for("home.index"))
     return render_template("auth/change_password.html", form=form)

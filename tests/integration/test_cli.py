@@ -31,7 +31,7 @@ def test_create_secretariat_with_a_temporary_password(cli, db_session):
     user = db_session.scalar(sa.select(User).where(User.email == "kepala.sekretariat@menpan.go.id"))
     assert user.must_change_password and user.role.value == "secretariat"
     again = cli("create-secretariat", "--email", "kepala.sekretariat@menpan.go.id", "--name", "Kepala")
-    assert again.exit_code != 0 and "already exists" in again.output
+    assert again.exit_code != 0 and "sudah ada" in again.output  # commands speak Bahasa Indonesia
 
 
 def test_create_secretariat_refuses_a_weak_password(cli):

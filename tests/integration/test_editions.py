@@ -417,7 +417,7 @@ def test_stage_edit_in_wib_and_status_badges(client: Any, secretariat: Any, db_s
     assert ">closed</span>" in other
     assert "opens before a stage that comes earlier" in page  # submission now opens after screening
     index = _text(client.get("/admin/editions/"))
-    assert "Pengajuan proposal" in index.split('data-testid="editions-table"')[1]
+    assert "Proposal submission" in index.split('data-testid="editions-table"')[1]
 
 
 def test_stage_kind_is_unique_per_edition(client: Any, secretariat: Any, db_session: Any) -> None:
