@@ -61,6 +61,14 @@ def _register_blueprints(app: Flask) -> None:
     from kipp.notifications.views import bp as notifications_bp
     from kipp.accounts.auth_views import bp as auth_bp
     from kipp.agencies.local_views import bp as local_bp
+    from kipp.innovations.views import bp as innovations_bp
+    from kipp.notifications.inbox_views import bp as inbox_bp
+    from kipp.proposals.agency_views import bp as agency_proposals_bp
+    from kipp.proposals.deadline_views import bp as deadlines_bp
+    from kipp.proposals.secretariat_views import bp as proposals_admin_bp
 
-    for blueprint in (auth_bp, home_bp, accounts_bp, agencies_bp, local_bp, editions_bp, audit_bp, notifications_bp):
+    for blueprint in (
+        auth_bp, home_bp, accounts_bp, agencies_bp, local_bp, editions_bp, audit_bp, notifications_bp,
+        innovations_bp, inbox_bp, agency_proposals_bp, proposals_admin_bp, deadlines_bp,
+    ):
         app.register_blueprint(blueprint)

@@ -95,3 +95,12 @@ def import_agencies_command(path: str, actor_email: str | None, dry_run: bool) -
         click.echo("Dry run: nothing was saved.")
     else:
         db.session.commit()
+
+
+@kipp_cli.command("run-jobs")
+def run_jobs() -> None:
+    """Run every scheduled job once (beat does this in production; use cron without it)."""
+    from kipp.outbox.registry import PERIODIC
+
+    for name, (job, _seconds) in sorted(PERIODIC.items()):
+        click.echo(f"{name}: {job()}")

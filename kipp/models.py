@@ -14,11 +14,12 @@ from kipp.proposals.models import (
     ProposalAnswer,
     ProposalEvent,
     ProposalFile,
+    SubmissionReminder,
 )
 
 __all__ = [
     "AccountToken", "User", "Agency", "Region", "Unit", "AuditEvent", "Category", "Edition", "EditionGroup",
     "RequiredDocument", "Sdg", "Section", "Stage", "EmailMessage", "OutboxMessage", "Award", "Innovation",
     "Notification", "DeadlineExtension", "KhususInvitation", "Proposal", "ProposalAnswer", "ProposalEvent",
-    "ProposalFile",
+    "ProposalFile", "SubmissionReminder",
 ]

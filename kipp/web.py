@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+from urllib.parse import urlsplit
 from typing import Any, Callable, TypeVar
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import get_locale, lazy_gettext
 from flask_login import current_user
@@ -18,7 +19,9 @@ from kipp.agencies.kinds import AGENCY_TYPE_LABELS, CLUSTER_LABELS
 from kipp.errors import DomainError, NotAllowed
 from kipp.extensions import db, login_manager
 from kipp.i18n import localized, wib_datetime
+from kipp.notifications.queries import unread_count
 from kipp.outbox.dispatch import release_committed
+from kipp.proposals import labels
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,6 +34,17 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = lazy_gettext("Please log in to open this page.")
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "basic"
+
+    @login_manager.unauthorized_handler
+    def _unauthorized() -> Any:
+        # Background saves get an answer their script understands; pages go to the login form.
+        if request.headers.get("X-Requested-With") == "fetch":
+            return jsonify(ok=False, code="logged_out",
+                           message=_("Your session has ended. Log in again; what you typed is kept.")), 401
+        flash(login_manager.login_message, login_manager.login_message_category)
+        # After logging in, back where the person was: the page, or the form they posted from.
+        target = request.full_path if request.method == "GET" else urlsplit(request.referrer or "").path
+        return redirect(url_for("auth.login", next=target or None))
 
     @login_manager.user_loader
     def _load_user(session_id: str) -> User | None:
@@ -66,6 +80,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError) -> Any:
+        if request.headers.get("X-Requested-With") == "fetch":
+            return jsonify(ok=False, code="csrf", message=_("Your session has ended. Log in again; what you typed "
+                                                            "is kept.")), 400
         return render_template("errors/error.html", code=400,
                                message=_("The form expired. Go back, reload the page and try again: "
                                          "what you typed is kept where the page keeps drafts.")), 400
@@ -86,6 +103,11 @@ def init_app(app: Flask) -> None:
         agency_type_label=lambda t: AGENCY_TYPE_LABELS[t],
         cluster_label=lambda c: CLUSTER_LABELS[c],
         localized=localized,
+        status_label=labels.status_label,
+        holder_label=labels.holder_label,
+        time_left=labels.time_left,
+        event_label=labels.event_label,
+        unread_notifications=unread_count,
     )
     app.jinja_env.filters["wib"] = wib_datetime
 

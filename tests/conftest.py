@@ -86,6 +86,14 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         drop_database(POSTGRES_URL, f"kipp_test_{os.getpid()}")
 
 
+def _forget_request_state(sender: Flask, **extra: Any) -> None:
+    # Test requests share the test's app context (and so its ``g``); a real
+    # request starts with an empty one. Forget what flask-login and
+    # Flask-Babel cached there (the user; the locale).
+    g.pop("_login_user", None)
+    g.pop("_flask_babel", None)
+
+
 class ConnectionBoundSession(FlaskSession):
     """Flask-SQLAlchemy's session picks its engine itself; this one keeps the
     test's connection, so each test's commits are savepoints of one transaction."""
@@ -106,30 +114,20 @@ def db_session(app: Flask) -> Iterator[Any]:
         db.session = db._make_scoped_session(
             {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": ConnectionBoundSession}
         )
+        request_started.connect(_forget_request_state, app)
         try:
             yield db.session
         finally:
+            request_started.disconnect(_forget_request_state, app)
             db.session.remove()
             db.session = original
             outer.rollback()
             connection.close()
 
 
-def _forget_request_state(sender: Flask, **extra: Any) -> None:
-    # Test requests share the test's app context (and so its ``g``); a real
-    # request starts with an empty one. Forget what flask-login and
-    # Flask-Babel cached there (the user; the locale).
-    g.pop("_login_user", None)
-    g.pop("_flask_babel", None)
-
-
 @pytest.fixture()
-def client(app: Flask, db_session: Any) -> Iterator[FlaskClient]:
-    request_started.connect(_forget_request_state, app)
-    try:
-        yield app.test_client()
-    finally:
-        request_started.disconnect(_forget_request_state, app)
+def client(app: Flask, db_session: Any) -> FlaskClient:
+    return app.test_client()
 
 
 class Login:

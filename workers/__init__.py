@@ -9,13 +9,13 @@ from __future__ import annotations
 from celery import Celery
 
 from kipp import create_app
-from kipp.outbox.registry import HANDLERS, SWEEP
-from workers.schedule import BEAT_SCHEDULE
+from kipp.outbox.registry import HANDLERS, PERIODIC, SWEEP
+from workers.schedule import beat_schedule
 from workers.tasks import register_tasks
 
 flask_app = create_app()
 celery_app: Celery = flask_app.extensions["celery"]
-celery_app.conf.beat_schedule = BEAT_SCHEDULE
-register_tasks(celery_app, flask_app, HANDLERS, sweep_name=SWEEP)
+celery_app.conf.beat_schedule = beat_schedule()
+register_tasks(celery_app, flask_app, HANDLERS, PERIODIC, sweep_name=SWEEP)
 
 __all__ = ["celery_app", "flask_app"]

@@ -1,9 +1,14 @@
-"""Periodic jobs run by ``celery -A workers beat``."""
+"""Periodic jobs run by ``celery -A workers beat``: the outbox sweep and every job kipp registers."""
 
 from __future__ import annotations
 
-from kipp.outbox.registry import SWEEP
+from typing import Any
 
-BEAT_SCHEDULE = {
-    "outbox-sweep": {"task": SWEEP, "schedule": 60.0},
-}
+from kipp.outbox.registry import PERIODIC, SWEEP
+
+
+def beat_schedule() -> dict[str, dict[str, Any]]:
+    schedule: dict[str, dict[str, Any]] = {"outbox-sweep": {"task": SWEEP, "schedule": 60.0}}
+    for name, (_func, seconds) in PERIODIC.items():
+        schedule[name] = {"task": name, "schedule": seconds}
+    return schedule

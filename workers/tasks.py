@@ -24,9 +24,25 @@ def _delivery_task(name: str) -> Callable[..., str]:
     return run
 
 
-def register_tasks(celery_app: Celery, flask_app: Flask, handlers: dict[str, object], *, sweep_name: str) -> None:
+def _job_task(name: str, job: Callable[[], object]) -> Callable[[], object]:
+    def run() -> object:
+        outcome = job()
+        log.info("%s: %s", name, outcome)
+        return outcome
+
+    run.__name__ = name.rsplit(".", 1)[-1]
+    run.__qualname__ = run.__name__
+    return run
+
+
+def register_tasks(
+    celery_app: Celery, flask_app: Flask, handlers: dict[str, object],
+    periodic: dict[str, tuple[Callable[[], object], float]], *, sweep_name: str,
+) -> None:
     for name in handlers:
         celery_app.task(name=name)(_delivery_task(name))
+    for name, (job, _seconds) in periodic.items():
+        celery_app.task(name=name)(_job_task(name, job))
 
     @celery_app.task(name=sweep_name)
     def outbox_sweep() -> int:

@@ -41,6 +41,8 @@ MESSAGES: dict[str, Any] = {
     "group_taken": _l("This edition already has the group “%(group)s”."),
     "unknown_group": _l("Unknown group: %(group)s."),
     "group_not_in_edition": _l("This edition has no group “%(group)s”."),
+    "in_use": _l("“%(name)s” is already used by proposals of this edition and cannot be deleted. "
+                 "Change it instead."),
     "group_has_documents": _l("The required document “%(document)s” applies only to this group. "
                               "Change or delete that document first."),
     "weight_not_number": _l("The weight must be a number."),
@@ -160,8 +162,13 @@ def _record_updated(actor: User | None, obj: Any, before: dict[str, Any]) -> Non
 
 def _delete(actor: User | None, obj: Any) -> None:
     record(actor, f"{_action(obj)}.deleted", obj, before=snapshot(obj), label=_label(obj))
-    db.session.delete(obj)
-    db.session.flush()
+    # The database knows what later stages refer to (proposals, their answers
+    # and files); its foreign keys answer "in use" for every one of them.
+    try:
+        with db.session.begin_nested():
+            db.session.delete(obj)
+    except sa.exc.IntegrityError as error:
+        raise _fail("in_use", name=_label(obj) or "") from error
 
 
 # --- Editions ---------------------------------------------------------------------

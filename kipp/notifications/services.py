@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from kipp.accounts.models import User
+from kipp.extensions import db
+from kipp.notifications.models import Notification
 from kipp.outbox.dispatch import enqueue
 from kipp.outbox.models import OutboxMessage
 from kipp.outbox.registry import SEND_EMAIL
+from kipp.urls import external_url, path_for
 
 # Templates under templates/emails/; the first line of each is "Subject: …".
-EMAIL_TEMPLATES = {"invitation", "password_reset"}
+EMAIL_TEMPLATES = {"invitation", "password_reset", "notification"}
 
 
 def queue_email(user: User, template: str, *, secret_url: str | None = None, **context: Any) -> OutboxMessage:
@@ -21,3 +27,54 @@ def queue_email(user: User, template: str, *, secret_url: str | None = None, **c
     if template not in EMAIL_TEMPLATES:
         raise ValueError(f"unknown email template {template}")
     return enqueue(SEND_EMAIL, user_id=user.id, template=template, secret_url=secret_url, context=context)
+
+
+def notification_text(kind: str, params: dict[str, Any]) -> tuple[str, str]:
+    """(subject, message) of a notification, in the current locale."""
+    texts: dict[str, Any] = {
+        "proposal_sent": lambda: (
+            _("A proposal is waiting for your review"),
+            _("The unit %(unit)s sent the proposal “%(title)s” to you. Return it with comments or submit it "
+              "to the ministry.", **params),
+        ),
+        "proposal_returned": lambda: (
+            _("Your proposal was returned with comments"),
+            _("Your Admin Lokal returned the proposal “%(title)s”. Comments: %(comment)s", **params),
+        ),
+        "proposal_submitted": lambda: (
+            _("Proposal submitted: receipt %(number)s", **params),
+            _("The proposal “%(title)s” was submitted to the ministry on %(when)s WIB. Its proposal number is "
+              "%(number)s.", **params),
+        ),
+        "proposal_withdrawn": lambda: (
+            _("Proposal %(number)s withdrawn", **params),
+            _("The proposal “%(title)s” (%(number)s) was withdrawn. Reason: %(reason)s", **params),
+        ),
+        "proposal_not_submitted": lambda: (
+            _("A proposal was not submitted in time"),
+            _("The submission stage closed before the proposal “%(title)s” was submitted to the ministry.",
+              **params),
+        ),
+        "deadline_reminder": lambda: (
+            _("Submission closes on %(when)s WIB", **params),
+            _("%(count)s proposal(s) of your agency are still in your hands. The submission stage closes on "
+              "%(when)s WIB; nothing can be submitted after it.", **params),
+        ),
+    }
+    return texts[kind]()
+
+
+def notify(users: Iterable[User], kind: str, *, link: tuple[str, dict[str, Any]] | None = None,
+           **params: Any) -> None:
+    """An in-app notification and an email for each person, each in their own language."""
+    seen: set[int] = set()
+    for user in users:
+        if user.id in seen or not user.active:
+            continue
+        seen.add(user.id)
+        with force_locale(user.locale):
+            subject, message = notification_text(kind, params)
+        path = path_for(link[0], **link[1]) if link else None
+        db.session.add(Notification(user_id=user.id, kind=kind, message=message, link=path))
+        queue_email(user, "notification", subject=subject, message=message,
+                    url=external_url(link[0], **link[1]) if link else None)

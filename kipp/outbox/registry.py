@@ -12,9 +12,11 @@ from typing import Callable
 
 Handler = Callable[..., None]
 HANDLERS: dict[str, Handler] = {}
+# Jobs beat runs on a schedule: name -> (function without arguments, seconds between runs).
+PERIODIC: dict[str, tuple[Callable[[], object], float]] = {}
 
-# Modules whose import registers handlers; create_app and the worker load them.
-HANDLER_MODULES = ("kipp.notifications.handlers",)
+# Modules whose import registers handlers and jobs; create_app and the worker load them.
+HANDLER_MODULES = ("kipp.notifications.handlers", "kipp.proposals.jobs")
 
 SEND_EMAIL = "kipp.notifications.send_email"
 SWEEP = "kipp.outbox.sweep"
@@ -25,6 +27,16 @@ def handles(name: str) -> Callable[[Handler], Handler]:
         if name in HANDLERS and HANDLERS[name] is not func:
             raise RuntimeError(f"two handlers for {name}")
         HANDLERS[name] = func
+        return func
+
+    return register
+
+
+def periodic(name: str, *, every_seconds: float) -> Callable[[Callable[[], object]], Callable[[], object]]:
+    """Register a job for beat. Jobs are edges: they commit their own work."""
+
+    def register(func: Callable[[], object]) -> Callable[[], object]:
+        PERIODIC[name] = (func, every_seconds)
         return func
 
     return register

@@ -179,3 +179,16 @@ class KhususInvitation(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     innovation: Mapped[Innovation] = relationship()
+
+
+class SubmissionReminder(db.Model):
+    """A deadline reminder already sent to an agency, so the schedule sends each once."""
+
+    __tablename__ = "submission_reminders"
+    __table_args__ = (sa.UniqueConstraint("edition_id", "agency_id", "deadline"),)
+
+    id: Mapped[intpk]
+    edition_id: Mapped[int] = mapped_column(sa.ForeignKey("editions.id"))
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
+    deadline: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -11,7 +11,11 @@ import pytest
 import sqlalchemy as sa
 
 from kipp.accounts.roles import Role
-from kipp.notifications.models import EmailMessage
+from kipp.innovations.kinds import AwardTier
+from kipp.notifications.models import EmailMessage, Notification
+from kipp.proposals import uploads
+from kipp.proposals.models import KhususInvitation, Proposal, ProposalFile
+from tests.innovation_factories import AwardFactory, InnovationFactory
 from tests.conftest import Login
 from tests.factories import (
     AdminLokalFactory,
@@ -28,6 +32,7 @@ PUBLIC = "public"  # anyone, logged in or not
 ANYONE_LOGGED_IN = "logged-in"
 SEC = frozenset({Role.SECRETARIAT})
 LOCAL = frozenset({Role.ADMIN_LOKAL})
+AGENCY = frozenset({Role.ADMIN_LOKAL, Role.UPP})
 
 ACCESS: dict[str, Any] = {
     "static": PUBLIC,
@@ -57,6 +62,23 @@ ACCESS: dict[str, Any] = {
         "editions.stages", "editions.edit_stage", "editions.delete_stage",
         "notifications.mailbox", "notifications.message", "notifications.retry",
     )},
+    "inbox.index": ANYONE_LOGGED_IN,
+    "inbox.open_notification": ANYONE_LOGGED_IN,
+    "inbox.read_all": ANYONE_LOGGED_IN,
+    **{e: SEC for e in (
+        "innovations.index", "innovations.create", "innovations.detail", "innovations.edit",
+        "innovations.add_award", "innovations.remove_award", "innovations.import_results",
+        "innovations.import_template", "innovations.khusus", "innovations.khusus_edition", "innovations.invite",
+        "innovations.revoke",
+        "proposals_admin.index", "proposals_admin.funnel", "proposals_admin.export_xlsx", "proposals_admin.detail",
+        "proposals_admin.print_pdf", "deadlines.index",
+    )},
+    **{e: AGENCY for e in (
+        "agency_proposals.index", "agency_proposals.new", "agency_proposals.detail", "agency_proposals.edit",
+        "agency_proposals.autosave", "agency_proposals.download", "agency_proposals.delete_file",
+        "agency_proposals.send", "agency_proposals.return_to_unit", "agency_proposals.submit",
+        "agency_proposals.withdraw",
+    )},
     **{e: LOCAL for e in (
         "local.agency", "local.add_unit", "local.edit_unit", "local.deactivate_unit", "local.reactivate_unit",
         "local.new_upp", "local.person", "local.deactivate", "local.reactivate", "local.resend_invitation",
@@ -85,22 +107,44 @@ def world(db_session):
     group = edition.groups[0]
     mail = EmailMessage(recipient="x@example.go.id", subject="s", body_text="b", transport="outbox")
     db_session.add(mail)
-    db_session.flush()
+    upp = UppFactory(unit=unit)
     logins = {
         Role.SECRETARIAT: SecretariatFactory(),
         Role.ADMIN_LOKAL: admin,
-        Role.UPP: UppFactory(unit=unit),
+        Role.UPP: upp,
         Role.EVALUATOR: EvaluatorFactory(),
         Role.PANELIST: PanelistFactory(),
     }
+    innovation = InnovationFactory(agency=admin.agency, unit=unit)
+    award = AwardFactory(innovation=innovation, year=2019, tier=AwardTier.TOP_45)
+    db_session.flush()
+    invitation = KhususInvitation(edition_id=edition.id, innovation_id=innovation.id, invited_by_id=logins[Role.SECRETARIAT].id)
+    proposal = Proposal(edition=edition, group=group, agency_id=admin.agency_id, unit_id=unit.id,
+                        created_by_id=upp.id, title="Inovasi Uji Akses")
+    db_session.add_all([invitation, proposal])
+    db_session.flush()
+    stored, digest = uploads.store(b"%PDF-1.4 test", "pdf")
+    attached = ProposalFile(proposal_id=proposal.id, section_id=group.sections[0].id, original_name="bukti.pdf",
+                            stored_name=stored, content_type="application/pdf", size_bytes=13, sha256=digest,
+                            uploaded_by_id=upp.id)
+    db_session.add(attached)
+    notifications = {}
+    for role, person in logins.items():
+        note = Notification(user_id=person.id, kind="test", message="m", link="/")
+        db_session.add(note)
+        db_session.flush()
+        notifications[role] = note.id
+    db_session.flush()
     values = {
         "user_id": target.id, "agency_id": admin.agency_id, "unit_id": unit.id, "code": "71", "fmt": "csv",
         "token": "not-a-real-token", "edition_id": edition.id, "group_id": group.id,
         "section_id": group.sections[0].id, "category_id": edition.categories[0].id,
         "document_id": edition.documents[0].id, "stage_id": edition.stages[0].id, "direction": "down",
-        "message_id": mail.id, "filename": "css/kipp.css",
+        "message_id": mail.id, "filename": "css/kipp.css", "innovation_id": innovation.id, "award_id": award.id,
+        "invitation_id": invitation.id, "proposal_id": proposal.id, "file_id": attached.id,
+        "notification_id": notifications[Role.SECRETARIAT],
     }
-    return logins, values
+    return logins, values, notifications
 
 
 def _url(rule: Any, values: dict[str, Any]) -> str:
@@ -111,9 +155,10 @@ def _url(rule: Any, values: dict[str, Any]) -> str:
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "anonymous")
 def test_each_route_answers_each_role_as_listed(app, client, db_session, world, role):
-    logins, values = world
+    logins, values, notifications = world
     if role is not None:
         Login(client)(logins[role])
+        values = {**values, "notification_id": notifications[role]}  # one's own notification
     connection = db_session.get_bind()
     checked = 0
     rules = sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint == "auth.logout", r.endpoint))
@@ -139,4 +184,4 @@ def test_each_route_answers_each_role_as_listed(app, client, db_session, world, 
             else:
                 assert status == 404, f"{where} answered {status}, expected 404"
             checked += 1
-    assert checked > 60
+    assert checked > 90

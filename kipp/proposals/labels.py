@@ -1,0 +1,53 @@
+"""Words for proposal states, in the current language."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from kipp.proposals.states import Holder, ProposalStatus
+
+
+def status_label(status: ProposalStatus) -> str:
+    return {
+        ProposalStatus.DRAFT: _("Draft"),
+        ProposalStatus.WITH_ADMIN_LOKAL: _("With the Admin Lokal"),
+        ProposalStatus.RETURNED: _("Returned to the unit"),
+        ProposalStatus.SUBMITTED: _("Submitted"),
+        ProposalStatus.WITHDRAWN: _("Withdrawn"),
+        ProposalStatus.NOT_SUBMITTED: _("Not submitted"),
+    }[status]
+
+
+def holder_label(holder: Holder) -> str:
+    return {
+        Holder.UPP: _("the unit (UPP)"),
+        Holder.ADMIN_LOKAL: _("the Admin Lokal"),
+        Holder.SECRETARIAT: _("the secretariat"),
+        Holder.NOBODY: _("nobody"),
+    }[holder]
+
+
+def time_left(deadline: dt.datetime, now: dt.datetime) -> str:
+    seconds = int((deadline - now).total_seconds())
+    if seconds <= 0:
+        return _("closed")
+    days, rest = divmod(seconds, 86400)
+    hours = rest // 3600
+    if days:
+        return ngettext("%(num)s day", "%(num)s days", days) + " " + ngettext("%(num)s hour", "%(num)s hours", hours)
+    return ngettext("%(num)s hour", "%(num)s hours", hours) + " " + ngettext(
+        "%(num)s minute", "%(num)s minutes", (rest % 3600) // 60)
+
+
+def event_label(action: str) -> str:
+    return {
+        "created": _("Draft started"),
+        "send_to_admin_lokal": _("Sent to the Admin Lokal"),
+        "return_to_upp": _("Returned to the unit with comments"),
+        "submit": _("Submitted to the ministry"),
+        "withdraw": _("Withdrawn"),
+        "close_unsubmitted": _("Not submitted when the stage closed"),
+    }.get(action, action)

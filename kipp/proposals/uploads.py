@@ -1,0 +1,33 @@
+"""Where uploaded files live: outside the web root, under names the server makes up."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from pathlib import Path
+
+from flask import current_app
+
+
+def upload_root() -> Path:
+    return Path(current_app.config["KIPP_UPLOAD_PATH"])
+
+
+def path_for(stored_name: str) -> Path:
+    # Two-level fan-out keeps directories small at 3,500 proposals × a dozen files.
+    return upload_root() / stored_name[:2] / stored_name
+
+
+def store(data: bytes, extension: str) -> tuple[str, str]:
+    """Write ``data`` under a new random name; return (stored name, sha256)."""
+    stored_name = f"{secrets.token_hex(16)}.{extension}"
+    target = path_for(stored_name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(".part")
+    temporary.write_bytes(data)
+    temporary.replace(target)
+    return stored_name, hashlib.sha256(data).hexdigest()
+
+
+def remove(stored_name: str) -> None:
+    path_for(stored_name).unlink(missing_ok=True)
