@@ -104,3 +104,27 @@ def run_jobs() -> None:
 
     for name, (job, _seconds) in sorted(PERIODIC.items()):
         click.echo(f"{name}: {job()}")
+
+
+@kipp_cli.command("import-results")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--actor", "actor_email", default=None, help="Secretariat email to record as the importer.")
+@click.option("--dry-run", is_flag=True, help="Check every row and report, but change nothing.")
+def import_results_command(path: str, actor_email: str | None, dry_run: bool) -> None:
+    """Import past KIPP results (innovations and their awards) from CSV or XLSX."""
+    from kipp.innovations.importer import import_file
+
+    actor = accounts.find_by_email(actor_email) if actor_email else None
+    if actor_email and (actor is None or actor.role is not Role.SECRETARIAT):
+        raise click.ClickException(f"{actor_email} is not a secretariat account")
+    try:
+        report = import_file(actor, path)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    click.echo(report.as_text())
+    if dry_run:
+        db.session.rollback()
+        click.echo("Dry run: nothing was saved.")
+    else:
+        db.session.commit()
