@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -16,9 +17,11 @@ from kipp.agencies.kinds import AgencyType
 from kipp.agencies.models import Agency
 from kipp.db import utcnow
 from kipp.editions import services as editions
-from kipp.editions.kinds import STAGE_ORDER, StageKind
+from kipp.editions.kinds import STAGE_ORDER, GroupCode, StageKind
 from kipp.editions.models import Edition
 from kipp.extensions import db
+from kipp.innovations import services as innovations
+from kipp.innovations.kinds import AwardTier
 
 DEMO_PASSWORD = "kipp-demo-2026"
 
@@ -105,7 +108,66 @@ def seed(now: dt.datetime | None = None) -> list[DemoLogin]:
     current_year = now.astimezone(dt.timezone(dt.timedelta(hours=7))).year + 1
     current = editions.copy_edition(secretariat, past, year=current_year, name=f"KIPP {current_year}")
     _open_submissions(secretariat, current, now)
+    _past_results(secretariat, by_name, units, current)
+    _proposals(by_name, units, current, now)
     return LOGINS
+
+
+# Past results, so that eligibility has a history to check from the first day.
+PAST_RESULTS = [
+    ("Pemerintah Kabupaten Banyuwangi", "Mal Pelayanan Publik Banyuwangi", dt.date(2016, 4, 1),
+     [(2018, AwardTier.TOP_99), (2018, AwardTier.TOP_45)]),
+    ("Pemerintah Kabupaten Banyuwangi", "Smart Kampung", dt.date(2015, 1, 5), [(2021, AwardTier.TOP_99)]),
+    ("Pemerintah Kota Manado", "Manado Smart City Dukcapil", dt.date(2019, 8, 17), [(2022, AwardTier.TOP_99)]),
+]
+
+
+def _past_results(actor: User, by_name: dict[str, Agency], units: dict[tuple[str, str], int],
+                  current: Edition) -> None:
+    for agency_name, title, started, awards in PAST_RESULTS:
+        innovation = innovations.create_innovation(actor, agency=by_name[agency_name], title=title,
+                                                   start_date=started)
+        for year, tier in awards:
+            innovations.add_award(actor, innovation, year=year, tier=tier, source="demo")
+        if any(tier is AwardTier.TOP_45 for _year, tier in awards):
+            innovations.invite_khusus(actor, current, innovation)
+
+
+def _proposals(by_name: dict[str, Agency], units: dict[tuple[str, str], int], edition: Edition,
+               now: dt.datetime) -> None:
+    """A draft, one with its Admin Lokal, and one submitted, made the way agencies make them."""
+    from kipp.proposals import services as proposals
+
+    people = {u.email: u for u in db.session.scalars(sa.select(User).where(User.email.like("%@kipp.demo")))}
+    umum = next(g for g in edition.groups if g.code is GroupCode.UMUM)
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+    def draft(upp_email: str, title: str, *, complete: bool) -> Any:
+        upp = people[upp_email]
+        proposal = proposals.start_draft(upp, edition=edition, group=umum, now=now)
+        answers = {s.id: f"{title}: jawaban contoh untuk bagian {s.title_id}." for s in umum.sections}
+        proposals.save_draft(upp, proposal, version=proposal.version, now=now, answers=answers,
+                             sdg_numbers=[3, 16], fields={
+                                 "title": title, "category_id": edition.categories[0].id,
+                                 "innovation_start_date": dt.date(2020, 2, 1),
+                                 "video_url": "https://www.youtube.com/watch?v=kipp-demo", "is_application": False})
+        if complete:
+            for section in umum.sections:
+                if section.evidence_required:
+                    proposals.attach_file(upp, proposal, filename=f"bukti-{section.key}.pdf", data=pdf,
+                                          section_id=section.id, now=now)
+            for document in edition.documents:
+                if document.applies_to(umum.code):
+                    proposals.attach_file(upp, proposal, filename=f"{document.key}.pdf", data=pdf,
+                                          document_id=document.id, now=now)
+        return proposal
+
+    draft("upp.dukcapil.manado@kipp.demo", "Dukcapil Jemput Bola Lansia", complete=False)
+    waiting = draft("upp.dinkes.banyuwangi@kipp.demo", "Ambulans Desa Siaga", complete=True)
+    proposals.send_to_admin_lokal(people["upp.dinkes.banyuwangi@kipp.demo"], waiting, now=now)
+    submitted = draft("upp.dinkes.banyuwangi@kipp.demo", "Posyandu Digital Banyuwangi", complete=True)
+    proposals.send_to_admin_lokal(people["upp.dinkes.banyuwangi@kipp.demo"], submitted, now=now)
+    proposals.submit(people["admin.banyuwangi@kipp.demo"], submitted, now=now)
 
 
 def _open_submissions(actor: User, edition: Edition, now: dt.datetime) -> None:

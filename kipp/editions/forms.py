@@ -60,6 +60,13 @@ class EditionForm(FlaskForm):
     theme = TextAreaField(_l("Theme"), validators=[Optional()], render_kw={"rows": 2})
     legal_basis = StringField(_l("Legal basis"), validators=[Optional(), Length(max=255)],
                               description=_l("For example: PermenPANRB 7/2021 and the year's implementing act."))
+    max_file_mb = IntegerField(_l("Largest file a proposal may attach (MB)"),
+                               validators=[InputRequired(), NumberRange(min=1, max=100)])
+    max_proposal_mb = IntegerField(_l("All files of one proposal together (MB)"),
+                                   validators=[InputRequired(), NumberRange(min=1, max=1000)])
+    reminder_days = IntegerField(_l("Remind agencies this many days before submission closes"),
+                                 validators=[InputRequired(), NumberRange(min=0, max=60)],
+                                 description=_l("0 sends no reminder."))
 
 
 class GroupForm(FlaskForm):

@@ -41,6 +41,7 @@ MESSAGES: dict[str, Any] = {
     "group_taken": _l("This edition already has the group “%(group)s”."),
     "unknown_group": _l("Unknown group: %(group)s."),
     "group_not_in_edition": _l("This edition has no group “%(group)s”."),
+    "proposal_below_file": _l("All files of a proposal together must be at least as large as the largest file."),
     "in_use": _l("“%(name)s” is already used by proposals of this edition and cannot be deleted. "
                  "Change it instead."),
     "group_has_documents": _l("The required document “%(document)s” applies only to this group. "
@@ -310,14 +311,22 @@ def copy_edition(actor: User | None, source: Edition, *, year: int, name: str) -
 
 def update_edition(
     actor: User | None, edition: Edition, *, year: int, name: str, theme: str | None = None,
-    legal_basis: str | None = None,
+    legal_basis: str | None = None, max_file_mb: int | None = None, max_proposal_mb: int | None = None,
+    reminder_days: int | None = None,
 ) -> Edition:
     """The general settings. Changing the year does not move the stages."""
     _check_year(year, exclude=edition)
+    file_mb = max_file_mb if max_file_mb is not None else edition.max_file_mb
+    proposal_mb = max_proposal_mb if max_proposal_mb is not None else edition.max_proposal_mb
+    if proposal_mb < file_mb:
+        raise _fail("proposal_below_file", "max_proposal_mb")
     values = {
         "name": _text(name, "name"),
         "theme": _text(theme, "theme", required=False, max_length=None),
         "legal_basis": _text(legal_basis, "legal_basis", required=False),
+        "max_file_mb": file_mb,
+        "max_proposal_mb": proposal_mb,
+        "reminder_days": reminder_days if reminder_days is not None else edition.reminder_days,
     }
     before = snapshot(edition)
     edition.year = year

@@ -226,7 +226,8 @@ def general(edition_id: int) -> Any:
     if form.validate_on_submit():
         ok, _result = _save(
             form, services.update_edition, edition, year=form.year.data, name=form.name.data,
-            theme=form.theme.data, legal_basis=form.legal_basis.data,
+            theme=form.theme.data, legal_basis=form.legal_basis.data, max_file_mb=form.max_file_mb.data,
+            max_proposal_mb=form.max_proposal_mb.data, reminder_days=form.reminder_days.data,
             success=_("The general settings have been saved."),
         )
         if ok:

@@ -363,3 +363,16 @@ def test_reminders_go_once_to_whoever_holds_proposals(app, db_session, season, o
     assert "kipp.proposals.deadline_reminders: 0" in run_jobs(app)
     reminded = {m.recipient for m in outbox_mail() if "closes on" in m.subject}
     assert reminded == {season["upp"].email, season["admin"].email}
+
+
+def test_upload_limits_and_reminders_are_edition_settings(app, db_session, season):
+    secretariat = as_user(app, SecretariatFactory())
+    edition = season["edition"]
+    url = f"/admin/editions/{edition.id}/"
+    base = {"year": edition.year, "name": edition.name, "theme": "", "legal_basis": ""}
+    refused = secretariat.post(url, data={**base, "max_file_mb": 20, "max_proposal_mb": 10, "reminder_days": 3})
+    assert "at least as large as the largest file" in text(refused)
+    saved = secretariat.post(url, data={**base, "max_file_mb": 5, "max_proposal_mb": 40, "reminder_days": 7})
+    assert saved.status_code == 302
+    db_session.expire_all()
+    assert (edition.max_file_mb, edition.max_proposal_mb, edition.reminder_days) == (5, 40, 7)
