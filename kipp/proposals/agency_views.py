@@ -6,7 +6,18 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -254,6 +265,16 @@ def autosave(proposal_id: int) -> Any:
         return jsonify(ok=False, code=error.code, message=error.message), 409
     return jsonify(ok=True, version=proposal.version, saved_at=services._wib(utcnow()),
                    warnings=[services.describe(m) for m in too_long])
+
+
+@bp.route("/<int:proposal_id>/print.pdf")
+def print_pdf(proposal_id: int) -> Any:
+    proposal = _load(proposal_id)
+    if printing.unavailable() is not None:
+        return render_template("errors/error.html", code=503,
+                               message=_("PDF printing is not available on this server.")), 503
+    return Response(printing.render_pdf(proposal), mimetype=printing.PDF_MIMETYPE,
+                    headers={"Content-Disposition": f"inline; filename={printing.pdf_filename(proposal)}"})
 
 
 @bp.route("/<int:proposal_id>/files/<int:file_id>")

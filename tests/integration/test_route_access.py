@@ -77,7 +77,7 @@ ACCESS: dict[str, Any] = {
         "agency_proposals.index", "agency_proposals.new", "agency_proposals.detail", "agency_proposals.edit",
         "agency_proposals.autosave", "agency_proposals.download", "agency_proposals.delete_file",
         "agency_proposals.send", "agency_proposals.return_to_unit", "agency_proposals.submit",
-        "agency_proposals.withdraw",
+        "agency_proposals.withdraw", "agency_proposals.print_pdf",
     )},
     **{e: LOCAL for e in (
         "local.agency", "local.add_unit", "local.edit_unit", "local.deactivate_unit", "local.reactivate_unit",

@@ -266,7 +266,9 @@ def test_another_agencys_proposal_answers_404(app, db_session, season):
     fill(upp, db_session, proposal_id, season)
     file_id = db_session.get(Proposal, proposal_id).files[0].id
     stranger = as_user(app, AdminLokalFactory())
+    assert upp.get(f"/proposals/{proposal_id}/print.pdf").data.startswith(b"%PDF")
     for method, path in [("get", f"/proposals/{proposal_id}"), ("get", f"/proposals/{proposal_id}/edit"),
+                         ("get", f"/proposals/{proposal_id}/print.pdf"),
                          ("get", f"/proposals/{proposal_id}/files/{file_id}"),
                          ("post", f"/proposals/{proposal_id}/submit"), ("post", f"/proposals/{proposal_id}/autosave")]:
         assert getattr(stranger, method)(path).status_code == 404, path
