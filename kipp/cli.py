@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -73,14 +75,8 @@ def seed_demo() -> None:
         click.echo(f"  {login.role.value:<12} {login.email:<34} {where}")
 
 
-@kipp_cli.command("import-agencies")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--actor", "actor_email", default=None, help="Secretariat email to record as the importer.")
-@click.option("--dry-run", is_flag=True, help="Check every row and report, but change nothing.")
-def import_agencies_command(path: str, actor_email: str | None, dry_run: bool) -> None:
-    """Create or update agencies from a CSV or XLSX file, reporting every rejected row."""
-    from kipp.agencies.importer import import_file
-
+def _run_import(import_file: Callable[..., Any], path: str, actor_email: str | None, dry_run: bool) -> None:
+    """Import a spreadsheet as the given secretariat account (or the system), report, commit or not."""
     actor = accounts.find_by_email(actor_email) if actor_email else None
     if actor_email and (actor is None or actor.role is not Role.SECRETARIAT):
         raise click.ClickException(f"{actor_email} is not a secretariat account")
@@ -95,6 +91,33 @@ def import_agencies_command(path: str, actor_email: str | None, dry_run: bool) -
         click.echo("Dry run: nothing was saved.")
     else:
         db.session.commit()
+
+
+_actor_option = click.option("--actor", "actor_email", default=None,
+                             help="Secretariat email to record as the importer.")
+_dry_run_option = click.option("--dry-run", is_flag=True, help="Check every row and report, but change nothing.")
+
+
+@kipp_cli.command("import-agencies")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@_actor_option
+@_dry_run_option
+def import_agencies_command(path: str, actor_email: str | None, dry_run: bool) -> None:
+    """Create or update agencies from a CSV or XLSX file, reporting every rejected row."""
+    from kipp.agencies.importer import import_file
+
+    _run_import(import_file, path, actor_email, dry_run)
+
+
+@kipp_cli.command("import-results")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@_actor_option
+@_dry_run_option
+def import_results_command(path: str, actor_email: str | None, dry_run: bool) -> None:
+    """Import past KIPP results (innovations and their awards) from CSV or XLSX."""
+    from kipp.innovations.importer import import_file
+
+    _run_import(import_file, path, actor_email, dry_run)
 
 
 @kipp_cli.command("run-jobs")
@@ -104,27 +127,3 @@ def run_jobs() -> None:
 
     for name, (job, _seconds) in sorted(PERIODIC.items()):
         click.echo(f"{name}: {job()}")
-
-
-@kipp_cli.command("import-results")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--actor", "actor_email", default=None, help="Secretariat email to record as the importer.")
-@click.option("--dry-run", is_flag=True, help="Check every row and report, but change nothing.")
-def import_results_command(path: str, actor_email: str | None, dry_run: bool) -> None:
-    """Import past KIPP results (innovations and their awards) from CSV or XLSX."""
-    from kipp.innovations.importer import import_file
-
-    actor = accounts.find_by_email(actor_email) if actor_email else None
-    if actor_email and (actor is None or actor.role is not Role.SECRETARIAT):
-        raise click.ClickException(f"{actor_email} is not a secretariat account")
-    try:
-        report = import_file(actor, path)
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from error
-    click.echo(report.as_text())
-    if dry_run:
-        db.session.rollback()
-        click.echo("Dry run: nothing was saved.")
-    else:
-        db.session.commit()

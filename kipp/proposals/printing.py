@@ -130,3 +130,15 @@ def pdf_filename(proposal: Proposal) -> str:
     label = proposal.number or f"draft-{proposal.id}"
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in label)
     return f"proposal-{safe}.pdf"
+
+
+def pdf_response(proposal: Proposal) -> Any:
+    """The proposal as an inline PDF, or a 503 page where WeasyPrint cannot render."""
+    from flask import Response, render_template
+    from flask_babel import gettext as _
+
+    if unavailable() is not None:
+        return render_template("errors/error.html", code=503,
+                               message=_("PDF printing is not available on this server.")), 503
+    return Response(render_pdf(proposal), mimetype=PDF_MIMETYPE,
+                    headers={"Content-Disposition": f"inline; filename={pdf_filename(proposal)}"})

@@ -123,12 +123,5 @@ def detail(proposal_id: int) -> Any:
 @bp.route("/<int:proposal_id>/print.pdf")
 def print_pdf(proposal_id: int) -> Any:
     proposal = _proposal(proposal_id)
-    if printing.unavailable() is not None:
-        return render_template("errors/error.html", code=503,
-                               message=_("PDF printing is not available on this server.")), 503
-    return Response(
-        printing.render_pdf(proposal),
-        mimetype=printing.PDF_MIMETYPE,
-        headers={"Content-Disposition": f"inline; filename={printing.pdf_filename(proposal)}"},
-    )
+    return printing.pdf_response(proposal)
 
