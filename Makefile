@@ -27,7 +27,7 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d kipp/translations
 
 extract-messages: $(VENV)/.installed ## refresh the message catalogues after changing UI text
-	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output -o kipp/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --ignore-dirs '.*' --no-location --sort-output -o kipp/translations/messages.pot .
 	$(BIN)/pybabel update --ignore-obsolete -i kipp/translations/messages.pot -d kipp/translations --no-fuzzy-matching
 
 db-upgrade: install

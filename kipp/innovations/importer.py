@@ -3,8 +3,9 @@
 The secretariat loads the published results of earlier editions so that the
 eligibility rules (kipp-domain §2: "not Top 99 twice", khusus only for earlier
 Top 45 winners, replication of past Top innovations) work from the first
-edition kipp runs. It follows :mod:`kipp.agencies.importer`, whose file reading
-(CSV sniffing, XLSX first sheet, cell display) it reuses:
+edition kipp runs. It works like :mod:`kipp.agencies.importer`; the file reading
+(CSV sniffing, XLSX first sheet, header matching, cell display), the report and
+the audit event of the import are :mod:`kipp.spreadsheets`, which both share:
 
 1. ``read_table(data, filename)`` reads the file into numbered ``RawRow``s keyed
    by field (``year``, ``tier``, ``title``, ``agency``, ``unit``, ``start_date``,
@@ -29,26 +30,30 @@ a different value already recorded: the report notes the difference instead.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import decimal
-import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from os import PathLike
-from pathlib import Path
 from typing import Any
 
 from flask_babel import gettext as _
 
+from kipp import spreadsheets
 from kipp.accounts.models import User
-from kipp.agencies import importer as table_reader
-from kipp.agencies.importer import (
+from kipp.agencies.models import Agency, Unit
+from kipp.agencies.services import find_agency_by_name, normalise_name
+from kipp.errors import DomainError
+from kipp.extensions import db
+from kipp.innovations import services
+from kipp.innovations.kinds import TIER_LABELS, AwardTier
+from kipp.innovations.models import Innovation
+
+# What every import shares, still importable from here.
+from kipp.spreadsheets import (  # noqa: F401
     CREATED,
-    HEADER_SEARCH_ROWS,
-    MAX_BYTES,
-    MAX_ROWS,
     REJECTED,
     UNCHANGED,
     UPDATED,
@@ -56,24 +61,9 @@ from kipp.agencies.importer import (
     ParsedFile,
     RawRow,
     display_value,
-    normalise_header,
 )
-from kipp.agencies.models import Agency, Unit
-from kipp.agencies.services import find_agency_by_name, normalise_name
-from kipp.audit.services import record
-from kipp.errors import DomainError
-from kipp.extensions import db
-from kipp.innovations import services
-from kipp.innovations.kinds import TIER_LABELS, AwardTier
-from kipp.innovations.models import Innovation
 
-FIELDS = ("year", "tier", "title", "agency", "unit", "start_date", "decree_number")
-REQUIRED_FIELDS = ("year", "tier", "title", "agency")
-# The column names of the template, in this order.
-TEMPLATE_HEADERS = ("tahun", "tingkat", "judul", "instansi", "unit", "tanggal_mulai", "nomor_sk")
-HEADER_OF = dict(zip(FIELDS, TEMPLATE_HEADERS))
-
-# Accepted column names, after ``normalise_header``.
+# Accepted column names, after ``normalise_header``, by field in the template's order.
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "year": ("tahun", "tahun_kipp", "tahun_penghargaan", "year", "award_year"),
     "tier": ("tingkat", "peringkat", "predikat", "penghargaan", "kategori_penghargaan", "tier", "award", "rank"),
@@ -84,14 +74,25 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
                    "start_date", "started", "start"),
     "decree_number": ("nomor_sk", "no_sk", "sk", "nomor_keputusan", "nomor_kepmen", "decree_number", "decree"),
 }
-_FIELD_OF_HEADER = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
+REQUIRED_FIELDS = ("year", "tier", "title", "agency")
+# The column names of the template, in this order.
+TEMPLATE_HEADERS = ("tahun", "tingkat", "judul", "instansi", "unit", "tanggal_mulai", "nomor_sk")
+
+LAYOUT = spreadsheets.Layout(
+    HEADER_ALIASES,
+    template_headers=TEMPLATE_HEADERS,
+    required=REQUIRED_FIELDS,
+    missing_header=lambda found: _(
+        "The file needs a header row with at least the columns \"tahun\", \"tingkat\", \"judul\" and "
+        "\"instansi\" (and optionally \"unit\", \"tanggal_mulai\", \"nomor_sk\"). The first row holds: "
+        "%(found)s. Download the template to see the expected columns.", found=found),
+    no_rows=lambda: _("The file has a header row but no results below it."),
+)
+FIELDS = LAYOUT.fields
+HEADER_OF = LAYOUT.header_of
+header_field = LAYOUT.header_field
 
 SOURCE = "import"
-
-
-def header_field(value: Any) -> str | None:
-    """The field a column header names, or None for a column kipp does not read."""
-    return _FIELD_OF_HEADER.get(normalise_header(value))
 
 
 # --- values ----------------------------------------------------------------------------------
@@ -243,80 +244,12 @@ def _parse_date_text(text: str) -> dt.date:
     raise ValueError(text)
 
 
-def _is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and value.strip() == "")
-
-
 # --- reading files ---------------------------------------------------------------------------
-
-
-def _cells(data: bytes, filename: str) -> Iterable[tuple[int, list[Any]]]:
-    """The numbered rows of cells of a CSV or XLSX file (the same checks as the agency import)."""
-    suffix = Path(filename or "").suffix.lower()
-    if len(data) > MAX_BYTES:
-        raise ImportFileError(_("The file is larger than %(mb)s MB. Split it into smaller files.",
-                                mb=MAX_BYTES // (1024 * 1024)))
-    if suffix == ".xls" or data[:4] == b"\xd0\xcf\x11\xe0":
-        raise ImportFileError(_("Old Excel files (.xls) cannot be read. In Excel, save the file as "
-                                "\"Excel Workbook (.xlsx)\" or as \"CSV UTF-8\" and upload it again."))
-    if suffix not in (".csv", ".xlsx", ".xlsm"):
-        raise ImportFileError(_("Only CSV (.csv) and Excel (.xlsx) files can be imported; %(name)s is neither.",
-                                name=filename or "?"))
-    if not data.strip():
-        raise ImportFileError(_("The file is empty."))
-    if suffix == ".csv":
-        if data[:4] == b"PK\x03\x04":
-            raise ImportFileError(_("This file is an Excel workbook with a .csv name. Save it as CSV, or "
-                                    "upload it with its .xlsx name."))
-        return table_reader._csv_cells(data)
-    table = table_reader._xlsx_cells(data)
-    if not table:
-        raise ImportFileError(_("The first sheet of the workbook is empty; only the first sheet is read."))
-    return table
 
 
 def read_table(data: bytes, filename: str) -> ParsedFile:
     """The result rows of a CSV or XLSX file; ImportFileError says why a file cannot be read."""
-    table = [(n, cells) for n, cells in _cells(data, filename) if not all(_is_blank(c) for c in cells)]
-    if not table:
-        raise ImportFileError(_("The file is empty."))
-    header_at = None
-    for index, (_number, cells) in enumerate(table[:HEADER_SEARCH_ROWS]):
-        fields = {header_field(c) for c in cells}
-        if all(f in fields for f in REQUIRED_FIELDS):
-            header_at = index
-            break
-    if header_at is None:
-        found = ", ".join(display_value(c) for c in table[0][1] if not _is_blank(c)) or "–"
-        raise ImportFileError(
-            _("The file needs a header row with at least the columns \"tahun\", \"tingkat\", \"judul\" and "
-              "\"instansi\" (and optionally \"unit\", \"tanggal_mulai\", \"nomor_sk\"). The first row holds: "
-              "%(found)s. Download the template to see the expected columns.", found=found)
-        )
-    columns: dict[str, int] = {}
-    ignored: list[str] = []
-    for index, cell in enumerate(table[header_at][1]):
-        name = header_field(cell)
-        if name is None:
-            if not _is_blank(cell):
-                ignored.append(display_value(cell))
-            continue
-        if name in columns:
-            raise ImportFileError(_("The column \"%(column)s\" appears twice in the header row.",
-                                    column=HEADER_OF[name]))
-        columns[name] = index
-    rows = []
-    for number, cells in table[header_at + 1:]:
-        values = {name: (cells[i] if i < len(cells) else None) for name, i in columns.items()}
-        if all(_is_blank(v) for v in values.values()):
-            continue
-        rows.append(RawRow(row=number, values=values))
-    if not rows:
-        raise ImportFileError(_("The file has a header row but no results below it."))
-    if len(rows) > MAX_ROWS:
-        raise ImportFileError(_("The file has %(n)s rows; at most %(max)s can be imported at once. "
-                                "Split it into smaller files.", n=len(rows), max=MAX_ROWS))
-    return ParsedFile(filename=filename, rows=rows, ignored_columns=ignored)
+    return spreadsheets.read_table(data, filename, LAYOUT)
 
 
 # --- validation (pure) -----------------------------------------------------------------------
@@ -447,42 +380,13 @@ def validate_rows(rows: Iterable[RawRow]) -> list[RowResult]:
 # --- importing -------------------------------------------------------------------------------
 
 
-@dataclass
-class ImportReport(table_reader.ImportReport):
-    """The agencies' report (counts, outcomes), with rows of past results."""
+class ImportReport(spreadsheets.ImportReport):
+    """What became of every row of a results file (see :class:`kipp.spreadsheets.ImportReport`)."""
 
-    def as_text(self) -> str:
-        """The report for a terminal."""
-        c = self.counts
-        lines = [
-            f"{self.filename}: {c['rows']} rows; created {c[CREATED]}, updated {c[UPDATED]}, "
-            f"unchanged {c[UNCHANGED]}, rejected {c[REJECTED]}."
-        ]
-        if self.ignored_columns:
-            lines.append("Ignored columns: " + ", ".join(self.ignored_columns))
-        for r in self.rows:
-            if r.outcome == REJECTED:
-                lines.append(f"row {r.row} rejected ({r.values['title'] or '-'}): " + " ".join(r.problems))
-            elif r.outcome in (CREATED, UPDATED):
-                lines.append(f"row {r.row} {r.outcome}: {r.title}, {r.agency_name}, {r.values['tier']} {r.year}"
-                             + (" (" + " ".join(r.notes) + ")" if r.notes else ""))
-        return "\n".join(lines)
+    label_field = "title"
 
-
-def _as_raw_rows(rows: Iterable[RawRow | Mapping[str, Any]]) -> list[RawRow]:
-    """RawRows as they are; plain mappings (keyed by header or field name) numbered from row 2."""
-    result = []
-    for number, row in enumerate(rows, start=2):
-        if isinstance(row, RawRow):
-            result.append(row)
-            continue
-        values: dict[str, Any] = {}
-        for key, value in row.items():
-            name = key if key in FIELDS else header_field(key)
-            if name is not None:
-                values[name] = value
-        result.append(RawRow(row=number, values=values))
-    return result
+    def describe(self, row: RowResult) -> str:
+        return f"{row.title}, {row.agency_name}, {row.values['tier']} {row.year}"
 
 
 class _Lookups:
@@ -581,38 +485,23 @@ def import_results(
 ) -> ImportReport:
     """Record the innovation and award of every row that passes; flush and audit, never commit."""
     services.require_innovation_manager(actor)
-    results = validate_rows(_as_raw_rows(rows))
+    results = validate_rows(LAYOUT.raw_rows(rows))
     lookups = _Lookups()
-    for result in results:
-        if result.problems:
-            result.outcome = REJECTED
-            continue
-        try:
-            # A row that fails half-way (an innovation created, its award refused) leaves nothing behind.
-            with db.session.begin_nested():
-                _import_row(actor, result, lookups)
-        except DomainError as error:
-            result.problems.append(error.message)
-            result.outcome = REJECTED
-            result.innovation_id = result.award_id = None
-            agency = lookups.agencies.get(result.agency_name.casefold())
-            if agency is not None:
-                lookups.forget(agency, result.title)
+
+    def import_row(result: RowResult) -> None:
+        # A row that fails half-way (an innovation created, its award refused) leaves nothing behind.
+        with db.session.begin_nested():
+            _import_row(actor, result, lookups)
+
+    def forget(result: RowResult) -> None:
+        result.innovation_id = result.award_id = None
+        agency = lookups.agencies.get(result.agency_name.casefold())
+        if agency is not None:
+            lookups.forget(agency, result.title)
+
     report = ImportReport(filename=filename, rows=results, ignored_columns=list(ignored_columns))
-    event = record(
-        actor,
-        "innovation.imported",
-        object_type="innovation_import",
-        label=filename or None,
-        after={
-            "file": filename,
-            **report.counts,
-            "rejected_rows": {str(r.row): " ".join(r.problems) for r in report.rejected[:200]},
-        },
-    )
-    db.session.flush()
-    report.event_id = event.id
-    return report
+    return spreadsheets.import_rows(actor, report, import_row, on_error=forget,
+                                    action="innovation.imported", object_type="innovation_import")
 
 
 def import_file(
@@ -623,17 +512,8 @@ def import_file(
     Raises ImportFileError when the file cannot be read at all; otherwise the
     report says what became of each row. The caller commits.
     """
-    if isinstance(source, bytes):
-        if not filename:
-            raise ValueError("filename is needed with bytes (its extension tells CSV from XLSX)")
-        data = source
-    else:
-        path = Path(source)
-        data = path.read_bytes()
-        filename = filename or path.name
-    services.require_innovation_manager(actor)
-    parsed = read_table(data, filename)
-    return import_results(actor, parsed.rows, filename=filename, ignored_columns=parsed.ignored_columns)
+    return spreadsheets.import_source(source, filename, read=read_table, run=partial(import_results, actor),
+                                      before_reading=partial(services.require_innovation_manager, actor))
 
 
 # --- templates -------------------------------------------------------------------------------
@@ -641,41 +521,19 @@ def import_file(
 
 def template_csv() -> bytes:
     """The header row, as UTF-8 with a byte-order mark so that Excel reads it right."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(TEMPLATE_HEADERS)
-    return buffer.getvalue().encode("utf-8-sig")
+    return spreadsheets.header_csv(TEMPLATE_HEADERS)
 
 
 def template_xlsx(agency_names: Sequence[str] = ()) -> bytes:
     """A workbook: the (empty) results sheet first, then instructions and the agencies' names."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Hasil KIPP"
-    sheet.append(list(TEMPLATE_HEADERS))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    widths = {"A": 8, "B": 22, "C": 60, "D": 44, "E": 36, "F": 14, "G": 30}
-    for column, width in widths.items():
-        sheet.column_dimensions[column].width = width
+    workbook, sheet = spreadsheets.template_workbook(
+        "Hasil KIPP", TEMPLATE_HEADERS, {"A": 8, "B": 22, "C": 60, "D": 44, "E": 36, "F": 14, "G": 30})
     # Dates as dates; the decree number as text (so that "050" or "1/2" stay as typed).
     sheet.column_dimensions["F"].number_format = "DD/MM/YYYY"
     sheet.column_dimensions["G"].number_format = "@"
-    tiers = DataValidation(type="list", formula1='"' + ",".join(TIER_CHOICES) + '"', allow_blank=True)
-    tiers.add("B2:B5001")
-    sheet.add_data_validation(tiers)
-    sheet.freeze_panes = "A2"
+    spreadsheets.add_choice_list(sheet, "B", TIER_CHOICES, rows=5000)
 
-    guide = workbook.create_sheet(_("Instructions")[:31])
-    guide.column_dimensions["A"].width = 16
-    guide.column_dimensions["B"].width = 100
-    guide.append([_("Column"), _("What to write")])
-    for cell in guide[1]:
-        cell.font = Font(bold=True)
-    for column, text in (
+    spreadsheets.add_instructions(workbook, (
         ("tahun", _("Required. The year of the award, e.g. 2019.")),
         ("tingkat", _("Required. One of: %(choices)s. Top 9, 25, 35 and 40 (the winners of earlier years) and "
                       "Top Inovasi Terpuji are recorded as Top 45.", choices=_tier_choices())),
@@ -686,22 +544,13 @@ def template_xlsx(agency_names: Sequence[str] = ()) -> bytes:
         ("unit", _("Optional. The unit (UPP) of the agency that runs the innovation.")),
         ("tanggal_mulai", _("Optional. The date the innovation started, e.g. 01/03/2019 (day/month/year).")),
         ("nomor_sk", _("Optional. The number of the decree (Keputusan Menteri) that named the award.")),
-    ):
-        guide.append([column, text])
-    guide.append([])
-    guide.append([_("One row per award: an innovation that was Top 99 and then Top 45 in 2019 has two rows. "
-                    "Only the first sheet is imported. Rows with a problem are reported and not imported.")])
+    ), _("One row per award: an innovation that was Top 99 and then Top 45 in 2019 has two rows. "
+         "Only the first sheet is imported. Rows with a problem are reported and not imported."))
 
-    agencies = workbook.create_sheet(_("Agencies")[:31])
-    agencies.append(["instansi"])
-    agencies["A1"].font = Font(bold=True)
-    agencies.column_dimensions["A"].width = 60
+    agencies = spreadsheets.add_sheet(workbook, _("Agencies"), ["instansi"], {"A": 60})
     for name in agency_names:
         agencies.append([name])
-
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return spreadsheets.workbook_bytes(workbook)
 
 
 __all__ = [

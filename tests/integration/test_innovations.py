@@ -199,12 +199,13 @@ def test_import_fills_in_but_never_overwrites(db_session, manado):
     actor = SecretariatFactory()
     innovation = InnovationFactory(agency=manado, title="Inovasi Lama", start_date=None)
     AwardFactory(innovation=innovation, year=2019, tier=T99, decree_number=None)
-    report = import_results(actor, [
-        {"tahun": 2019, "tingkat": "Top 99", "judul": "Inovasi Lama", "instansi": manado.name,
-         "tanggal_mulai": "2018-01-02", "nomor_sk": "SK/1"},
-        {"tahun": 2019, "tingkat": "Top 99", "judul": "inovasi lama", "instansi": manado.name,
-         "tanggal_mulai": "1 Maret 2017", "unit": "Unit Tidak Dikenal", "nomor_sk": "SK/2"},
-    ])
+    with force_locale("en"):  # outside a request the messages would be in Bahasa Indonesia
+        report = import_results(actor, [
+            {"tahun": 2019, "tingkat": "Top 99", "judul": "Inovasi Lama", "instansi": manado.name,
+             "tanggal_mulai": "2018-01-02", "nomor_sk": "SK/1"},
+            {"tahun": 2019, "tingkat": "Top 99", "judul": "inovasi lama", "instansi": manado.name,
+             "tanggal_mulai": "1 Maret 2017", "unit": "Unit Tidak Dikenal", "nomor_sk": "SK/2"},
+        ])
     first, second = report.rows
     assert first.outcome == "updated"
     assert second.outcome == "rejected" and "already appears in row 2" in " ".join(second.problems)
