@@ -211,10 +211,11 @@ def test_import_fills_in_but_never_overwrites(db_session, manado):
     assert second.outcome == "rejected" and "already appears in row 2" in " ".join(second.problems)
     assert (innovation.start_date, innovation.awards[0].decree_number) == (dt.date(2018, 1, 2), "SK/1")
 
-    report = import_results(actor, [
-        {"tahun": 2019, "tingkat": "top99", "judul": "Inovasi Lama", "instansi": manado.name,
-         "tanggal_mulai": "01-03-2017", "unit": "Unit Tidak Dikenal", "nomor_sk": "SK/2"},
-    ])
+    with force_locale("en"):
+        report = import_results(actor, [
+            {"tahun": 2019, "tingkat": "top99", "judul": "Inovasi Lama", "instansi": manado.name,
+             "tanggal_mulai": "01-03-2017", "unit": "Unit Tidak Dikenal", "nomor_sk": "SK/2"},
+        ])
     [row] = report.rows
     assert row.outcome == "unchanged"
     notes = " ".join(row.notes)
