@@ -6,7 +6,15 @@ from kipp.audit.models import AuditEvent
 from kipp.editions.models import Category, Edition, EditionGroup, RequiredDocument, Sdg, Section, Stage
 from kipp.innovations.models import Award, Innovation
 from kipp.notifications.models import EmailMessage, Notification
+from kipp.judging.models import (
+    Assignment,
+    AssignmentRun,
+    ConflictDeclaration,
+    PoolMember,
+    Team,
+)
 from kipp.outbox.models import OutboxMessage
+from kipp.screening.models import Announcement, ScreeningCheck, ScreeningReason, ScreeningReview
 from kipp.proposals.models import (
     DeadlineExtension,
     KhususInvitation,
@@ -21,5 +29,6 @@ __all__ = [
     "AccountToken", "User", "Agency", "Region", "Unit", "AuditEvent", "Category", "Edition", "EditionGroup",
     "RequiredDocument", "Sdg", "Section", "Stage", "EmailMessage", "OutboxMessage", "Award", "Innovation",
     "Notification", "DeadlineExtension", "KhususInvitation", "Proposal", "ProposalAnswer", "ProposalEvent",
-    "ProposalFile", "SubmissionReminder",
+    "ProposalFile", "SubmissionReminder", "Assignment", "AssignmentRun", "ConflictDeclaration", "PoolMember",
+    "Team", "Announcement", "ScreeningCheck", "ScreeningReason", "ScreeningReview",
 ]

@@ -104,6 +104,7 @@ def init_app(app: Flask) -> None:
         cluster_label=lambda c: CLUSTER_LABELS[c],
         localized=localized,
         status_label=labels.status_label,
+        status_colour=labels.status_colour,
         holder_label=labels.holder_label,
         time_left=labels.time_left,
         event_label=labels.event_label,

@@ -2,7 +2,7 @@
 
 ``ProposalFactory()`` builds a draft in the newest edition (one is created
 from the 2023 template when there is none), for a fresh agency and unit, by
-that unit's UPP. A submitted or withdrawn status gets a number and
+that unit's UPP. A status from the submission on (kipp.proposals.states.NUMBERED) gets a number and
 submission time; ``ProposalFactory(answered=True)`` also answers every
 section of its group.
 """
@@ -22,7 +22,7 @@ from kipp.proposals.models import Proposal, ProposalAnswer, ProposalFile
 from kipp.proposals.states import ProposalStatus
 from tests.factories import UnitFactory, UppFactory, _Base
 
-NUMBERED = (ProposalStatus.SUBMITTED, ProposalStatus.WITHDRAWN)
+from kipp.proposals.states import NUMBERED  # noqa: E402  numbered once submitted
 _numbers = itertools.count(1)
 
 

@@ -27,6 +27,15 @@ class Edition(TimestampMixin, db.Model):
     max_file_mb: Mapped[int] = mapped_column(default=10, server_default="10")
     max_proposal_mb: Mapped[int] = mapped_column(default=50, server_default="50")
     reminder_days: Mapped[int] = mapped_column(default=3, server_default="3")
+    # Administrative screening: a second screener confirms each decision; a
+    # failed proposal may be corrected and resubmitted once within N days (0: no window).
+    screening_four_eyes: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    correction_days: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Assignment: reviewers per proposal, balanced loads, and how a judge's
+    # province relates to an agency in it (hard: never, soft: warned, off).
+    reviewers_per_proposal: Mapped[int] = mapped_column(default=3, server_default="3")
+    balanced_load: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    coi_same_province: Mapped[str] = mapped_column(sa.String(8), default="hard", server_default="hard")
 
     groups: Mapped[list["EditionGroup"]] = relationship(
         back_populates="edition", order_by="EditionGroup.position", cascade="all, delete-orphan"

@@ -36,7 +36,7 @@ from kipp.innovations.models import Award, Innovation
 from kipp.proposals import access, labels, printing, rules, services, uploads
 from kipp.proposals.forms import CommentForm, NewProposalForm, VersionForm, WithdrawForm
 from kipp.proposals.models import Proposal, ProposalFile
-from kipp.proposals.states import ProposalStatus
+from kipp.proposals.states import NUMBERED, ProposalStatus
 from kipp.web import audience, get_or_404, run_service
 
 bp = Blueprint("agency_proposals", __name__, url_prefix="/proposals")
@@ -66,7 +66,8 @@ def index() -> Any:
         submitted = dict(db.session.execute(
             sa.select(Proposal.group_id, sa.func.count()).where(
                 Proposal.edition_id == edition.id, Proposal.agency_id == current_user.agency_id,
-                Proposal.status == ProposalStatus.SUBMITTED).group_by(Proposal.group_id)
+                Proposal.status.in_([s.value for s in NUMBERED if s is not ProposalStatus.WITHDRAWN]))
+            .group_by(Proposal.group_id)
         ).all())
         quotas = [{"group": g, "used": submitted.get(g.id, 0)} for g in edition.groups]
     now = utcnow()

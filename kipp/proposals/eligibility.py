@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from kipp.extensions import db
 from kipp.innovations import services as innovations
 from kipp.proposals.models import Proposal
-from kipp.proposals.states import ProposalStatus
+from kipp.proposals.states import NUMBERED, ProposalStatus
 
 
 def known_innovation(proposal: Proposal):  # type: ignore[no-untyped-def]
@@ -36,7 +36,7 @@ def eligibility_messages(proposal: Proposal, *, now: dt.datetime) -> list[str]:
         sa.select(Proposal.number).where(
             Proposal.edition_id == proposal.edition_id,
             Proposal.id != proposal.id,
-            Proposal.status == ProposalStatus.SUBMITTED,
+            Proposal.status.in_([s.value for s in NUMBERED if s is not ProposalStatus.WITHDRAWN]),
             sa.func.lower(sa.func.trim(Proposal.title)) == proposal.title.strip().lower(),
         ).limit(1)
     )

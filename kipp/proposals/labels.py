@@ -18,7 +18,28 @@ def status_label(status: ProposalStatus) -> str:
         ProposalStatus.SUBMITTED: _("Submitted"),
         ProposalStatus.WITHDRAWN: _("Withdrawn"),
         ProposalStatus.NOT_SUBMITTED: _("Not submitted"),
+        ProposalStatus.ADMIN_PASSED: _("Passed administrative screening"),
+        ProposalStatus.IN_CORRECTION: _("Returned for correction"),
+        ProposalStatus.ADMIN_FAILED: _("Failed administrative screening"),
     }[status]
+
+
+# Bootstrap colour of each status's badge.
+STATUS_COLOURS = {
+    ProposalStatus.DRAFT: "secondary",
+    ProposalStatus.RETURNED: "warning",
+    ProposalStatus.WITH_ADMIN_LOKAL: "info",
+    ProposalStatus.SUBMITTED: "success",
+    ProposalStatus.WITHDRAWN: "dark",
+    ProposalStatus.NOT_SUBMITTED: "danger",
+    ProposalStatus.ADMIN_PASSED: "success",
+    ProposalStatus.IN_CORRECTION: "warning",
+    ProposalStatus.ADMIN_FAILED: "danger",
+}
+
+
+def status_colour(status: ProposalStatus) -> str:
+    return STATUS_COLOURS[status]
 
 
 def holder_label(holder: Holder) -> str:

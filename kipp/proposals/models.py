@@ -30,7 +30,8 @@ class Proposal(TimestampMixin, db.Model):
         sa.Index("ix_proposals_edition_status", "edition_id", "status"),
         sa.Index("ix_proposals_edition_agency", "edition_id", "agency_id"),
         sa.CheckConstraint(
-            "(status IN ('submitted', 'withdrawn')) = (number IS NOT NULL)", name="number_once_submitted"
+            "(status IN ('draft', 'with_admin_lokal', 'returned', 'not_submitted')) = (number IS NULL)",
+            name="number_once_submitted",
         ),
         sa.CheckConstraint("status != 'withdrawn' OR withdrawn_reason IS NOT NULL", name="withdrawal_has_reason"),
     )
@@ -55,6 +56,7 @@ class Proposal(TimestampMixin, db.Model):
     submitted_at: Mapped[dt.datetime | None]
     submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     withdrawn_reason: Mapped[str | None] = mapped_column(sa.Text)
+    correction_due_at: Mapped[dt.datetime | None]
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     # Optimistic concurrency: a save from a stale page is refused, not merged.
     version: Mapped[int] = mapped_column(default=1)

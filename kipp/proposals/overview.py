@@ -25,15 +25,7 @@ from kipp.i18n import localized
 from kipp.proposals.models import Proposal, ProposalAnswer, proposal_sdgs
 from kipp.proposals.states import ProposalStatus
 
-# Bootstrap colour of each status's badge.
-STATUS_COLOURS = {
-    ProposalStatus.DRAFT: "secondary",
-    ProposalStatus.RETURNED: "warning",
-    ProposalStatus.WITH_ADMIN_LOKAL: "info",
-    ProposalStatus.SUBMITTED: "success",
-    ProposalStatus.WITHDRAWN: "dark",
-    ProposalStatus.NOT_SUBMITTED: "danger",
-}
+from kipp.proposals.labels import STATUS_COLOURS  # noqa: E402  one table for every badge
 
 # Value of the province filter that picks agencies without a region (ministries, BUMN).
 NO_REGION = "none"
@@ -200,7 +192,9 @@ class FunnelStage:
 FUNNEL_STAGES = (
     FunnelStage("at_upp", _l("Draft at the UPP"), (ProposalStatus.DRAFT, ProposalStatus.RETURNED), "secondary"),
     FunnelStage("at_admin_lokal", _l("At the Admin Lokal"), (ProposalStatus.WITH_ADMIN_LOKAL,), "info"),
-    FunnelStage("submitted", _l("Submitted"), (ProposalStatus.SUBMITTED,), "success"),
+    # Everything that reached the ministry, whatever screening later made of it.
+    FunnelStage("submitted", _l("Submitted"), (ProposalStatus.SUBMITTED, ProposalStatus.ADMIN_PASSED,
+                                                ProposalStatus.IN_CORRECTION, ProposalStatus.ADMIN_FAILED), "success"),
     FunnelStage("withdrawn", _l("Withdrawn"), (ProposalStatus.WITHDRAWN,), "dark"),
     FunnelStage("not_submitted", _l("Not submitted"), (ProposalStatus.NOT_SUBMITTED,), "danger"),
 )

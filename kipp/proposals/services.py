@@ -34,7 +34,7 @@ from kipp.proposals.models import (
     ProposalFile,
     SubmissionReminder,
 )
-from kipp.proposals.states import STILL_WITH_AGENCY, Action, InvalidTransition, ProposalStatus, next_status
+from kipp.proposals.states import NUMBERED, STILL_WITH_AGENCY, Action, InvalidTransition, ProposalStatus, next_status
 
 def describe(missing: rules.Missing) -> str:
     """The message for one missing item, in the current locale."""
@@ -361,7 +361,8 @@ def quota_left(proposal: Proposal) -> int | None:
     used = db.session.scalar(
         sa.select(sa.func.count()).select_from(Proposal).where(
             Proposal.edition_id == proposal.edition_id, Proposal.group_id == proposal.group_id,
-            Proposal.agency_id == proposal.agency_id, Proposal.status == ProposalStatus.SUBMITTED,
+            Proposal.agency_id == proposal.agency_id,
+            Proposal.status.in_([s.value for s in NUMBERED if s is not ProposalStatus.WITHDRAWN]),
         )
     )
     return max(quota - (used or 0), 0)

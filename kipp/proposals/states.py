@@ -17,6 +17,10 @@ class ProposalStatus(str, enum.Enum):
     SUBMITTED = "submitted"  # to the ministry; read-only to the agency
     WITHDRAWN = "withdrawn"
     NOT_SUBMITTED = "not_submitted"  # still with the agency when the stage closed
+    # Administrative screening
+    ADMIN_PASSED = "admin_passed"
+    IN_CORRECTION = "in_correction"  # failed, back with the Admin Lokal for the correction window
+    ADMIN_FAILED = "admin_failed"
 
 
 class Holder(str, enum.Enum):
@@ -33,7 +37,16 @@ HOLDER = {
     ProposalStatus.SUBMITTED: Holder.SECRETARIAT,
     ProposalStatus.WITHDRAWN: Holder.NOBODY,
     ProposalStatus.NOT_SUBMITTED: Holder.NOBODY,
+    ProposalStatus.ADMIN_PASSED: Holder.SECRETARIAT,
+    ProposalStatus.IN_CORRECTION: Holder.ADMIN_LOKAL,
+    ProposalStatus.ADMIN_FAILED: Holder.NOBODY,
 }
+
+# States that carry a proposal number (given at the first submission).
+NUMBERED = frozenset({
+    ProposalStatus.SUBMITTED, ProposalStatus.WITHDRAWN, ProposalStatus.ADMIN_PASSED, ProposalStatus.IN_CORRECTION,
+    ProposalStatus.ADMIN_FAILED,
+})
 
 # States in which the agency can still change the proposal's content.
 EDITABLE_BY_UPP = frozenset({ProposalStatus.DRAFT, ProposalStatus.RETURNED})
@@ -47,6 +60,11 @@ class Action(str, enum.Enum):
     SUBMIT = "submit"
     WITHDRAW = "withdraw"
     CLOSE_UNSUBMITTED = "close_unsubmitted"
+    PASS_SCREENING = "pass_screening"
+    FAIL_SCREENING = "fail_screening"
+    RETURN_FOR_CORRECTION = "return_for_correction"
+    RESUBMIT_CORRECTION = "resubmit_correction"
+    CLOSE_CORRECTION = "close_correction"
 
 
 @dataclass(frozen=True)
@@ -69,6 +87,15 @@ TRANSITIONS: dict[Action, Transition] = {
     ),
     Action.WITHDRAW: Transition(frozenset({ProposalStatus.SUBMITTED}), ProposalStatus.WITHDRAWN, False),
     Action.CLOSE_UNSUBMITTED: Transition(STILL_WITH_AGENCY, ProposalStatus.NOT_SUBMITTED, False),
+    Action.PASS_SCREENING: Transition(frozenset({ProposalStatus.SUBMITTED}), ProposalStatus.ADMIN_PASSED, False),
+    Action.FAIL_SCREENING: Transition(frozenset({ProposalStatus.SUBMITTED}), ProposalStatus.ADMIN_FAILED, False),
+    Action.RETURN_FOR_CORRECTION: Transition(
+        frozenset({ProposalStatus.SUBMITTED}), ProposalStatus.IN_CORRECTION, False
+    ),
+    Action.RESUBMIT_CORRECTION: Transition(
+        frozenset({ProposalStatus.IN_CORRECTION}), ProposalStatus.SUBMITTED, False
+    ),
+    Action.CLOSE_CORRECTION: Transition(frozenset({ProposalStatus.IN_CORRECTION}), ProposalStatus.ADMIN_FAILED, False),
 }
 
 

@@ -370,7 +370,8 @@ def _count_queries(client, db_session, url):
 
 def _add_proposals(n, start):
     edition = newest_edition()  # the session may have been closed since: load it again
-    statuses = list(ProposalStatus)
+    statuses = [ProposalStatus.DRAFT, ProposalStatus.WITH_ADMIN_LOKAL, ProposalStatus.RETURNED,
+                ProposalStatus.SUBMITTED, ProposalStatus.WITHDRAWN, ProposalStatus.NOT_SUBMITTED]  # the submission stage's
     clusters = [(AgencyType.KOTA, Cluster.KOTA, "71.71"), (AgencyType.KEMENTERIAN, Cluster.KEMENTERIAN, None),
                 (AgencyType.KABUPATEN, Cluster.KABUPATEN, "35.10"), (AgencyType.PROVINSI, Cluster.PROVINSI, "35")]
     for i in range(start, start + n):
