@@ -90,17 +90,30 @@ Pair = tuple[Hashable, Hashable]  # (proposal id, reviewer id)
 
 # English templates, one per shortfall code; ``Shortfall.params`` fills them.
 MESSAGES: dict[str, str] = {
-    "total_capacity": "The {proposals} proposals need {needed} reviews, the {evaluators} eligible evaluators can take {available}",
-    "total_min_load": "The evaluators' minimum loads add up to {needed} reviews, the proposals need only {available}",
-    "category_capacity": "Category {subject} needs {needed} reviews, its {evaluators} eligible evaluators can take {available}",
-    "proposal_candidates": "Proposal {subject} needs {needed} reviewers, it has only {available} eligible evaluators",
-    "proposal_pinned_over_k": "Proposal {subject} has {needed} pinned reviewers, more than the {available} it takes",
-    "reviewer_pinned_over_max": "Evaluator {subject} has {needed} pinned proposals, more than the maximum load of {available}",
-    "reviewer_min_load": "Evaluator {subject} must take at least {needed} proposals, only {available} are eligible",
-    "pinned_hard_conflict": "Proposal {subject} is pinned to evaluator {reviewer}, who has a conflict of interest with it",
-    "proposal_set_capacity": "{count} proposals ({sample}) need {needed} reviews, their {evaluators} eligible evaluators can take {available}",
-    "reviewer_set_min_load": "{count} evaluators ({sample}) must take at least {needed} reviews, their eligible proposals can give {available}",
-    "loads_and_k": "The reviewers per proposal and the evaluators' load limits cannot be met together",
+    "total_capacity":
+        "The {proposals} proposals need {needed} reviews, the {evaluators} eligible evaluators can take {available}",
+    "total_min_load":
+        "The evaluators' minimum loads add up to {needed} reviews, the proposals need only {available}",
+    "category_capacity":
+        "Category {subject} needs {needed} reviews, its {evaluators} eligible evaluators can take {available}",
+    "proposal_candidates":
+        "Proposal {subject} needs {needed} reviewers, it has only {available} eligible evaluators",
+    "proposal_pinned_over_k":
+        "Proposal {subject} has {needed} pinned reviewers, more than the {available} it takes",
+    "reviewer_pinned_over_max":
+        "Evaluator {subject} has {needed} pinned proposals, more than the maximum load of {available}",
+    "reviewer_min_load":
+        "Evaluator {subject} must take at least {needed} proposals, only {available} are eligible",
+    "pinned_hard_conflict":
+        "Proposal {subject} is pinned to evaluator {reviewer}, who has a conflict of interest with it",
+    "proposal_set_capacity":
+        "{count} proposals ({sample}) need {needed} reviews, their {evaluators} eligible evaluators can take "
+        "{available}",
+    "reviewer_set_min_load":
+        "{count} evaluators ({sample}) must take at least {needed} reviews, their eligible proposals can give "
+        "{available}",
+    "loads_and_k":
+        "The reviewers per proposal and the evaluators' load limits cannot be met together",
 }
 
 # Why a pair is in the result (PairExplanation.reason).
@@ -489,7 +502,6 @@ def _explain_infeasible(m: _Model, active: np.ndarray, kp: np.ndarray, lo_res: n
     whose minimum loads cannot be met."""
     P, R = len(m.pids), len(m.rids)
     ap, ar = m.ap[active], m.ar[active]
-    pinned_p = np.bincount(m.ap[m.pinned], minlength=P)
     pinned_r = np.bincount(m.ar[m.pinned], minlength=R)
     source, sink = P + R, P + R + 1
 

@@ -142,31 +142,38 @@ def assert_valid(inst: dict[str, Any], result, bounds: dict[Hashable, tuple[int,
 @st.composite
 def instances(draw: st.DrawFn, max_p: int = 7, max_r: int = 5, balanced: bool | None = None,
               with_pinned: bool = False) -> dict[str, Any]:
+    """Random small instances; about half are "generous" (mostly feasible), half tight."""
     n_p = draw(st.integers(1, max_p))
     n_r = draw(st.integers(1, max_r))
     rng = random.Random(draw(st.integers(0, 2**32 - 1)))
-    density = draw(st.sampled_from([0.5, 0.8, 1.0]))
+    generous = draw(st.booleans())
+    density = 1.0 if generous else draw(st.sampled_from([0.5, 0.8, 1.0]))
     if balanced is None:
         balanced = draw(st.booleans())
     proposals = [Proposal(f"p{i}", category=rng.choice(["A", "B", None])) for i in range(n_p)]
     reviewers = []
     for j in range(n_r):
-        lo = rng.choice([0, 0, 0, 0, 1, 2])
-        hi = rng.choice([None, None, lo + rng.randint(0, 5)])
+        lo = 0 if generous else rng.choice([0, 0, 0, 0, 1, 2])
+        hi = None if generous else rng.choice([None, None, lo + rng.randint(0, 5)])
         reviewers.append(Reviewer(f"r{j}", min_load=lo, max_load=hi))
     all_pairs = [(p.id, r.id) for p in proposals for r in reviewers]
     aff = {pair: rng.randint(0, 100) for pair in all_pairs if rng.random() < density}
     k: Any = rng.randint(1, min(3, n_r))
     if draw(st.booleans()):
         k = {p.id: rng.randint(0, min(3, n_r)) for p in proposals}
+    conflicts = 0.05 if generous else 0.1
     inst = {
         "proposals": proposals, "reviewers": reviewers, "aff": aff, "k": k, "balanced": balanced,
-        "hard": {pair for pair in all_pairs if rng.random() < 0.1},
+        "hard": {pair for pair in all_pairs if rng.random() < conflicts},
         "soft": {pair for pair in all_pairs if rng.random() < 0.1},
         "penalty": rng.choice([0, 30, 50]),
     }
     if with_pinned:
-        inst["pinned"] = {pair for pair in aff if rng.random() < 0.15}
+        pinned = {pair for pair in aff if rng.random() < 0.15}
+        if generous:  # at most one per proposal, never a conflict
+            pinned = {pair for pair in pinned if pair not in inst["hard"]}
+            pinned = {min(pair for pair in pinned if pair[0] == pid) for pid in {p for p, _ in pinned}}
+        inst["pinned"] = pinned
     return inst
 
 
