@@ -55,6 +55,8 @@ def create_app(overrides: dict[str, Any] | None = None, env: dict[str, str] | No
 def _register_blueprints(app: Flask) -> None:
     from kipp.accounts.views import bp as accounts_bp
     from kipp.agencies.views import bp as agencies_bp
+    from kipp.assignment.views import bp as assignment_bp
+    from kipp.assignment.views import review_bp
     from kipp.audit.views import bp as audit_bp
     from kipp.editions.views import bp as editions_bp
     from kipp.home.views import bp as home_bp
@@ -69,6 +71,6 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (
         auth_bp, home_bp, accounts_bp, agencies_bp, local_bp, editions_bp, audit_bp, notifications_bp,
-        innovations_bp, inbox_bp, agency_proposals_bp, proposals_admin_bp, deadlines_bp,
+        innovations_bp, inbox_bp, agency_proposals_bp, proposals_admin_bp, deadlines_bp, assignment_bp, review_bp,
     ):
         app.register_blueprint(blueprint)

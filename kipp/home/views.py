@@ -58,6 +58,9 @@ def index() -> Any:
         return render_template("home/admin_lokal.html", **context)
     if role is Role.UPP:
         return render_template("home/upp.html", **context)
+    from kipp.assignment.views import my_assignments
+
+    context["assignments"] = my_assignments(current_user.id)
     return render_template("home/judge.html", **context)
 
 

@@ -60,6 +60,45 @@ def notification_text(kind: str, params: dict[str, Any]) -> tuple[str, str]:
             _("%(count)s proposal(s) of your agency are still in your hands. The submission stage closes on "
               "%(when)s WIB; nothing can be submitted after it.", **params),
         ),
+        "pool_invitation": lambda: (
+            _("Invitation to judge: %(stage)s, %(edition)s", **params),
+            _("The secretariat invites you to judge in the stage “%(stage)s” of %(edition)s. Open the invitation "
+              "to accept or decline it and to name your fields of expertise.", **params),
+        ),
+        "assignment_removed_conflict": lambda: (
+            _("An assignment was removed: conflict of interest"),
+            _("%(judge)s declared a conflict of interest with the proposal %(proposal)s (%(stage)s, %(edition)s). "
+              "The assignment was removed; the proposal needs another reviewer. Reason: %(reason)s", **params),
+        ),
+        "screening_passed": lambda: (
+            _("Proposal %(number)s passed administrative screening", **params),
+            _("The proposal “%(title)s” (%(number)s) passed the administrative screening.", **params),
+        ),
+        "screening_failed": lambda: (
+            _("Proposal %(number)s did not pass administrative screening", **params),
+            _("The proposal “%(title)s” (%(number)s) did not pass the administrative screening. Reasons: "
+              "%(reasons)s", **params),
+        ),
+        "screening_correction": lambda: (
+            _("Proposal %(number)s returned for correction", **params),
+            _("The proposal “%(title)s” (%(number)s) did not pass the administrative screening. Your Admin Lokal "
+              "may correct it and submit it again once, until %(due)s WIB. Reasons: %(reasons)s", **params),
+        ),
+        "correction_resubmitted": lambda: (
+            _("Corrected proposal %(number)s submitted", **params),
+            _("The corrected proposal “%(title)s” (%(number)s) was submitted to the ministry again on %(when)s WIB. "
+              "It will be screened once more.", **params),
+        ),
+        "correction_closed": lambda: (
+            _("Correction window closed for proposal %(number)s", **params),
+            _("The correction window of the proposal “%(title)s” (%(number)s) closed on %(when)s WIB without a "
+              "resubmission. The proposal did not pass the administrative screening.", **params),
+        ),
+        "assignments_published": lambda: (
+            _("Your proposals to review in %(edition)s", **params),
+            _("The secretariat has assigned %(count)s proposal(s) to you in %(edition)s. They are on your home "
+              "page.", **params),
+        ),
     }
     return texts[kind]()
 

@@ -16,7 +16,7 @@ HANDLERS: dict[str, Handler] = {}
 PERIODIC: dict[str, tuple[Callable[[], object], float]] = {}
 
 # Modules whose import registers handlers and jobs; create_app and the worker load them.
-HANDLER_MODULES = ("kipp.notifications.handlers", "kipp.proposals.jobs")
+HANDLER_MODULES = ("kipp.notifications.handlers", "kipp.proposals.jobs", "kipp.assignment.services")
 
 SEND_EMAIL = "kipp.notifications.send_email"
 SWEEP = "kipp.outbox.sweep"

@@ -33,6 +33,7 @@ ANYONE_LOGGED_IN = "logged-in"
 SEC = frozenset({Role.SECRETARIAT})
 LOCAL = frozenset({Role.ADMIN_LOKAL})
 AGENCY = frozenset({Role.ADMIN_LOKAL, Role.UPP})
+JUDGES = frozenset({Role.EVALUATOR, Role.PANELIST})
 
 ACCESS: dict[str, Any] = {
     "static": PUBLIC,
@@ -72,6 +73,8 @@ ACCESS: dict[str, Any] = {
         "innovations.revoke",
         "proposals_admin.index", "proposals_admin.funnel", "proposals_admin.export_xlsx", "proposals_admin.detail",
         "proposals_admin.print_pdf", "deadlines.index",
+        "assignment.stage", "assignment.status", "assignment.run", "assignment.publish", "assignment.add",
+        "assignment.remove", "assignment.pin", "assignment.withdraw",
     )},
     **{e: AGENCY for e in (
         "agency_proposals.index", "agency_proposals.new", "agency_proposals.detail", "agency_proposals.edit",
@@ -79,6 +82,7 @@ ACCESS: dict[str, Any] = {
         "agency_proposals.send", "agency_proposals.return_to_unit", "agency_proposals.submit",
         "agency_proposals.withdraw", "agency_proposals.print_pdf",
     )},
+    **{e: JUDGES for e in ("review.proposal", "review.download")},
     **{e: LOCAL for e in (
         "local.agency", "local.add_unit", "local.edit_unit", "local.deactivate_unit", "local.reactivate_unit",
         "local.new_upp", "local.person", "local.deactivate", "local.reactivate", "local.resend_invitation",
@@ -128,6 +132,21 @@ def world(db_session):
                             stored_name=stored, content_type="application/pdf", size_bytes=13, sha256=digest,
                             uploaded_by_id=upp.id)
     db_session.add(attached)
+    from kipp.editions.kinds import StageKind
+    from kipp.judging.models import Assignment, AssignmentState, InvitationStatus, PoolMember
+
+    members = {}
+    for role in (Role.EVALUATOR, Role.PANELIST):
+        members[role] = PoolMember(edition_id=edition.id, stage=StageKind.EVALUATION, user_id=logins[role].id,
+                                   status=InvitationStatus.ACCEPTED)
+        db_session.add(members[role])
+    db_session.flush()
+    assignment = None
+    for role, member in members.items():
+        assignment = Assignment(edition_id=edition.id, stage=StageKind.EVALUATION, proposal_id=proposal.id,
+                                member_id=member.id, state=AssignmentState.PUBLISHED)
+        db_session.add(assignment)
+    db_session.flush()
     notifications = {}
     for role, person in logins.items():
         note = Notification(user_id=person.id, kind="test", message="m", link="/")
@@ -142,7 +161,8 @@ def world(db_session):
         "document_id": edition.documents[0].id, "stage_id": edition.stages[0].id, "direction": "down",
         "message_id": mail.id, "filename": "css/kipp.css", "innovation_id": innovation.id, "award_id": award.id,
         "invitation_id": invitation.id, "proposal_id": proposal.id, "file_id": attached.id,
-        "notification_id": notifications[Role.SECRETARIAT],
+        "notification_id": notifications[Role.SECRETARIAT], "stage": "evaluation", "assignment_id": assignment.id,
+        "member_id": members[Role.EVALUATOR].id,
     }
     return logins, values, notifications
 

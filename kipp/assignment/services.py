@@ -1,0 +1,291 @@
+"""Assigning a stage's proposals to its judges: build the problem from the database,
+solve it exactly (kipp.assignment.solver), keep the result as a draft the
+secretariat reviews, then publish it to the judges.
+
+Solving runs as an outbox task (a Celery worker in production); the run row
+records inputs, solver, objective, status, duration and progress.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from kipp.accounts.models import User
+from kipp.assignment import rules, solver
+from kipp.audit.services import record, snapshot
+from kipp.db import utcnow
+from kipp.editions.kinds import StageKind
+from kipp.editions.models import Edition
+from kipp.errors import DomainError
+from kipp.extensions import db
+from kipp.judging.conflicts import conflict_matrix, worst
+from kipp.judging.models import (
+    Assignment,
+    AssignmentRun,
+    AssignmentState,
+    InvitationStatus,
+    PoolMember,
+    RunStatus,
+    Severity,
+)
+from kipp.notifications.services import notify
+from kipp.outbox.dispatch import enqueue
+from kipp.outbox.registry import handles
+from kipp.proposals.models import Proposal
+from kipp.proposals.states import ProposalStatus
+
+SOLVE = "kipp.assignment.solve"
+
+# Which proposals each stage assigns. Later stages (nominees, finalists) add theirs.
+STAGE_PROPOSALS = {StageKind.EVALUATION: (ProposalStatus.ADMIN_PASSED,)}
+LIVE = (AssignmentState.DRAFT, AssignmentState.PUBLISHED)
+
+
+def stage_members(edition: Edition, stage: StageKind) -> list[PoolMember]:
+    return list(db.session.scalars(
+        sa.select(PoolMember).where(PoolMember.edition_id == edition.id, PoolMember.stage == stage,
+                                    PoolMember.status == InvitationStatus.ACCEPTED)
+        .options(selectinload(PoolMember.expertise), selectinload(PoolMember.user)).order_by(PoolMember.id)
+    ))
+
+
+def stage_proposals(edition: Edition, stage: StageKind) -> list[Proposal]:
+    statuses = STAGE_PROPOSALS.get(stage)
+    if not statuses:
+        raise DomainError(_("This stage has no assignment yet."), code="stage")
+    return list(db.session.scalars(
+        sa.select(Proposal).where(Proposal.edition_id == edition.id,
+                                  Proposal.status.in_([s.value for s in statuses]))
+        .options(selectinload(Proposal.category)).order_by(Proposal.id)
+    ))
+
+
+def live_assignments(edition: Edition, stage: StageKind) -> list[Assignment]:
+    return list(db.session.scalars(
+        sa.select(Assignment).where(Assignment.edition_id == edition.id, Assignment.stage == stage,
+                                    Assignment.state.in_([s.value for s in LIVE]))
+        .options(selectinload(Assignment.member).selectinload(PoolMember.user), selectinload(Assignment.proposal))
+        .order_by(Assignment.proposal_id, Assignment.id)
+    ))
+
+
+def build_problem(edition: Edition, stage: StageKind, *, relaxed: bool = False) -> solver.AssignmentProblem:
+    """The solver's input: accepted judges, the stage's proposals, expertise affinities,
+    conflicts (hard excluded, soft penalised) and the pinned manual choices.
+
+    ``relaxed`` (after a withdrawal): instead of strict balance, each judge may
+    take one review more than an even share, so that only the withdrawn judge's
+    proposals need to move."""
+    members = stage_members(edition, stage)
+    proposals = stage_proposals(edition, stage)
+    conflicts = conflict_matrix(edition, stage, members, proposals)
+    hard = {pair for pair, found in conflicts.items() if worst(found) is Severity.HARD}
+    soft = {pair for pair, found in conflicts.items() if worst(found) is Severity.SOFT}
+    # Manual choices and what judges already received stay as they are.
+    pinned = {(a.proposal_id, a.member_id) for a in live_assignments(edition, stage)
+              if a.member_id and (a.pinned or a.state is AssignmentState.PUBLISHED)}
+    expertise = {m.id: {c.id for c in m.expertise} for m in members}
+    candidates = {
+        p.id: [(m.id, rules.affinity(p.category_id, expertise[m.id])) for m in members if (p.id, m.id) not in hard]
+        for p in proposals
+    }
+    caps = {m.id: m.max_load for m in members}
+    if relaxed and members:
+        share = -(-len(proposals) * edition.reviewers_per_proposal // len(members)) + 1
+        caps = {m.id: min(share, m.max_load) if m.max_load is not None else share for m in members}
+    return solver.AssignmentProblem(
+        proposals=[solver.Proposal(p.id, category=p.category.name_id if p.category else None,
+                                   label=p.number or p.title) for p in proposals],
+        reviewers=[solver.Reviewer(m.id, max_load=caps[m.id], label=m.user.name) for m in members],
+        candidates=candidates,
+        k=edition.reviewers_per_proposal,
+        balanced=edition.balanced_load and not relaxed,
+        hard_conflicts=frozenset(hard),
+        soft_conflicts=frozenset(soft),
+        pinned=frozenset(pinned),
+    )
+
+
+def request_run(actor: User, edition: Edition, stage: StageKind) -> AssignmentRun:
+    running = db.session.scalar(sa.select(AssignmentRun.id).where(
+        AssignmentRun.edition_id == edition.id, AssignmentRun.stage == stage,
+        AssignmentRun.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value])))
+    if running:
+        raise DomainError(_("An assignment is already being computed for this stage."), code="running")
+    if not stage_members(edition, stage):
+        raise DomainError(_("No judge of this stage's pool has accepted yet."), code="no_judges")
+    if not stage_proposals(edition, stage):
+        raise DomainError(_("No proposals have reached this stage yet."), code="no_proposals")
+    run = AssignmentRun(edition_id=edition.id, stage=stage, requested_by_id=actor.id,
+                        params={"k": edition.reviewers_per_proposal, "balanced": edition.balanced_load,
+                                "coi_same_province": edition.coi_same_province})
+    db.session.add(run)
+    db.session.flush()
+    record(actor, "assignment.run_requested", run, label=f"{edition.name} · {stage.value}")
+    enqueue(SOLVE, run_id=run.id)
+    return run
+
+
+@handles(SOLVE)
+def solve_run(outbox_id: int, *, run_id: int) -> None:
+    """The task: solve and write the draft. Progress is committed as it goes."""
+    run = db.session.get(AssignmentRun, run_id)
+    if run is None or run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+        return
+    run.status, run.progress = RunStatus.RUNNING, 10
+    db.session.commit()
+    try:
+        edition = db.session.get(Edition, run.edition_id)
+        problem = build_problem(edition, run.stage)
+        run.progress = 40
+        db.session.commit()
+        result = solver.solve(problem)
+    except solver.Infeasible as infeasible:
+        run.status, run.progress, run.finished_at = RunStatus.INFEASIBLE, 100, utcnow()
+        run.result = {"shortfalls": [s.as_dict() for s in infeasible.shortfalls], "record": infeasible.record}
+        record(None, "assignment.run_infeasible", run)
+        return
+    except Exception as error:
+        db.session.rollback()
+        failed = db.session.get(AssignmentRun, run_id)
+        failed.status, failed.finished_at, failed.error = RunStatus.FAILED, utcnow(), repr(error)[:2000]
+        db.session.commit()
+        raise
+    run.progress = 80
+    db.session.commit()
+    _write_draft(edition, run, result)
+    run.status, run.progress, run.finished_at = RunStatus.DONE, 100, utcnow()
+    run.result = result.record
+    record(None, "assignment.run_done", run, after={"objective": result.objective, "pairs": len(result.pairs),
+                                                   "status": result.status})
+
+
+def _write_draft(edition: Edition, run: AssignmentRun, result: solver.Assignment) -> None:
+    """Replace the stage's unpinned draft pairs by the new ones; published and pinned pairs stay."""
+    existing = live_assignments(edition, run.stage)
+    kept = {(a.proposal_id, a.member_id) for a in existing if a.pinned or a.state is AssignmentState.PUBLISHED}
+    for assignment in existing:
+        if not assignment.pinned and assignment.state is AssignmentState.DRAFT:
+            db.session.delete(assignment)
+    db.session.flush()
+    explanations = {(e.proposal_id, e.reviewer_id): e for e in result.explanations()}
+    for proposal_id, member_id in result.pairs:
+        if (proposal_id, member_id) in kept:
+            continue
+        db.session.add(Assignment(edition_id=edition.id, stage=run.stage, proposal_id=proposal_id,
+                                  member_id=member_id, run_id=run.id, source="solver",
+                                  explanation=explanations[(proposal_id, member_id)].as_dict()))
+    db.session.flush()
+
+
+def publish(actor: User, edition: Edition, stage: StageKind) -> int:
+    drafts = [a for a in live_assignments(edition, stage) if a.state is AssignmentState.DRAFT]
+    if not drafts:
+        raise DomainError(_("There is no draft assignment to publish."), code="nothing")
+    now = utcnow()
+    for assignment in drafts:
+        assignment.state = AssignmentState.PUBLISHED
+    latest = db.session.scalar(sa.select(AssignmentRun).where(
+        AssignmentRun.edition_id == edition.id, AssignmentRun.stage == stage,
+        AssignmentRun.status == RunStatus.DONE).order_by(AssignmentRun.id.desc()).limit(1))
+    if latest is not None:
+        latest.published_at, latest.published_by_id = now, actor.id
+    db.session.flush()
+    per_judge: dict[int, int] = {}
+    for assignment in drafts:
+        per_judge[assignment.member_id] = per_judge.get(assignment.member_id, 0) + 1
+    members = {m.id: m for m in stage_members(edition, stage)}
+    for member_id, count in per_judge.items():
+        member = members.get(member_id)
+        if member is not None:
+            notify([member.user], "assignments_published", link=("home.index", {}), count=count,
+                   edition=edition.name)
+    record(actor, "assignment.published", object_type="assignment_stage", object_id=f"{edition.id}:{stage.value}",
+           after={"published": len(drafts)}, label=f"{edition.name} · {stage.value}")
+    return len(drafts)
+
+
+def add_manual(actor: User, edition: Edition, stage: StageKind, *, proposal: Proposal,
+               member: PoolMember) -> tuple[Assignment, list[str]]:
+    """A pinned pair chosen by hand: never a hard conflict, never twice, never over the judge's maximum."""
+    if member.edition_id != edition.id or member.stage != stage or member.status is not InvitationStatus.ACCEPTED:
+        raise DomainError(_("This judge is not in the stage's pool."), code="member")
+    if proposal.edition_id != edition.id:
+        raise DomainError(_("This proposal is not part of the edition."), code="proposal")
+    live = live_assignments(edition, stage)
+    if any(a.proposal_id == proposal.id and a.member_id == member.id for a in live):
+        raise DomainError(_("This judge already has this proposal."), code="twice")
+    load = sum(1 for a in live if a.member_id == member.id)
+    if member.max_load is not None and load >= member.max_load:
+        raise DomainError(_("%(name)s already has %(load)s proposals, the maximum.", name=member.user.name,
+                            load=load), code="load")
+    found = conflict_matrix(edition, stage, [member], [proposal]).get((proposal.id, member.id), [])
+    if worst(found) is Severity.HARD:
+        raise DomainError(_("Conflict of interest: %(reasons)s", reasons="; ".join(c.reason for c in found)),
+                          code="conflict")
+    assignment = Assignment(edition_id=edition.id, stage=stage, proposal_id=proposal.id, member_id=member.id,
+                            pinned=True, source="manual", explanation={"reason": "manual", "load": load + 1})
+    db.session.add(assignment)
+    db.session.flush()
+    record(actor, "assignment.added", assignment, after=snapshot(assignment), label=proposal.title)
+    return assignment, [c.reason for c in found]
+
+
+def remove(actor: User, assignment: Assignment) -> None:
+    before = snapshot(assignment)
+    assignment.state = AssignmentState.REMOVED
+    assignment.pinned = False
+    db.session.flush()
+    record(actor, "assignment.removed", assignment, before=before, after=snapshot(assignment),
+           label=assignment.proposal.title)
+
+
+def pin(actor: User, assignment: Assignment, pinned: bool = True) -> None:
+    before = snapshot(assignment)
+    assignment.pinned = pinned
+    db.session.flush()
+    record(actor, "assignment.pinned" if pinned else "assignment.unpinned", assignment, before=before,
+           after=snapshot(assignment), label=assignment.proposal.title)
+
+
+def withdraw_member(actor: User, member: PoolMember) -> int:
+    """A judge leaves the stage: their pairs are removed and only their proposals are given to others."""
+    edition = member.edition
+    live = live_assignments(edition, member.stage)
+    theirs = [a for a in live if a.member_id == member.id]
+    previous = [(a.proposal_id, a.member_id) for a in live]
+    for assignment in theirs:
+        assignment.state = AssignmentState.REMOVED
+    member.status = InvitationStatus.DECLINED
+    db.session.flush()
+    problem = build_problem(edition, member.stage, relaxed=True)
+    try:
+        result = solver.reassign(problem, previous, withdrawn=[member.id])
+    except solver.Infeasible as infeasible:
+        raise DomainError(" ".join(s.message for s in infeasible.shortfalls), code="infeasible") from infeasible
+    kept = {(a.proposal_id, a.member_id) for a in live if a.member_id != member.id}
+    explanations = {(e.proposal_id, e.reviewer_id): e for e in result.explanations()}
+    moved = 0
+    for proposal_id, member_id in result.pairs:
+        if (proposal_id, member_id) in kept:
+            continue
+        db.session.add(Assignment(edition_id=edition.id, stage=member.stage, proposal_id=proposal_id,
+                                  member_id=member_id, source="reassigned",
+                                  state=AssignmentState.DRAFT,
+                                  explanation=explanations[(proposal_id, member_id)].as_dict()))
+        moved += 1
+    db.session.flush()
+    record(actor, "assignment.member_withdrawn", member, after={"moved": moved}, label=member.user.name)
+    return moved
+
+
+def stage_summary(edition: Edition, stage: StageKind) -> dict[str, Any]:
+    latest = db.session.scalar(sa.select(AssignmentRun).where(
+        AssignmentRun.edition_id == edition.id, AssignmentRun.stage == stage).order_by(AssignmentRun.id.desc())
+        .limit(1))
+    return {"run": latest, "now": dt.datetime.now(dt.timezone.utc)}

@@ -1,0 +1,153 @@
+"""Assigning a stage's proposals to judges: optimal, conflict-free, explained, adjustable, published."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+
+from kipp.agencies.kinds import AgencyType, Cluster
+from kipp.editions.kinds import StageKind
+from kipp.judging.models import (
+    Assignment,
+    AssignmentRun,
+    AssignmentState,
+    InvitationStatus,
+    PoolMember,
+    RunStatus,
+)
+from kipp.proposals.states import ProposalStatus
+from tests.conftest import Login
+from tests.factories import AgencyFactory, EvaluatorFactory, SecretariatFactory, UnitFactory
+from tests.proposal_factories import ProposalFactory
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture()
+def stage(app, db_session):
+    """12 screened proposals in two provinces and 5 accepted evaluators, one from Sulawesi Utara's government."""
+    from kipp.editions.services import create_from_template
+
+    edition = create_from_template(None, year=2031, name="KIPP 2031")
+    manado = AgencyFactory(name="Pemerintah Kota Manado Uji", type=AgencyType.KOTA, cluster=Cluster.KOTA,
+                           region_code="71.71")
+    banyuwangi = AgencyFactory(name="Pemerintah Kabupaten Banyuwangi Uji", type=AgencyType.KABUPATEN,
+                               cluster=Cluster.KABUPATEN, region_code="35.10")
+    sulut = AgencyFactory(name="Pemerintah Provinsi Sulawesi Utara Uji", type=AgencyType.PROVINSI,
+                          cluster=Cluster.PROVINSI, region_code="71")
+    categories = edition.categories
+    proposals = []
+    for i in range(12):
+        agency = manado if i < 4 else banyuwangi
+        proposals.append(ProposalFactory(edition=edition, unit=UnitFactory(agency=agency),
+                                         status=ProposalStatus.ADMIN_PASSED, group=edition.groups[0],
+                                         category=categories[i % 3]))
+    members = []
+    for i in range(5):
+        user = EvaluatorFactory(agency=sulut if i == 0 else None)
+        member = PoolMember(edition_id=edition.id, stage=StageKind.EVALUATION, user_id=user.id,
+                            status=InvitationStatus.ACCEPTED)
+        member.expertise = [categories[i % 3]]
+        db_session.add(member)
+        members.append(member)
+    db_session.commit()
+    return {"edition": edition, "proposals": proposals, "members": members, "manado": manado}
+
+
+def secretariat_client(app):
+    client = app.test_client()
+    Login(client)(SecretariatFactory())
+    return client
+
+
+def live(db_session, edition):
+    return db_session.scalars(sa.select(Assignment).where(
+        Assignment.edition_id == edition.id, Assignment.state != AssignmentState.REMOVED)).all()
+
+
+def test_the_run_assigns_k_judges_without_conflicts_and_balanced(app, db_session, stage):
+    client = secretariat_client(app)
+    url = f"/admin/assignment/{stage['edition'].id}/evaluation"
+    assert client.post(url + "/run").status_code == 302
+    run = db_session.scalars(sa.select(AssignmentRun)).one()
+    assert run.status is RunStatus.DONE and run.result["status"] == "OPTIMAL"
+    assert run.result["solver"] and run.result["solver_version"]
+    pairs = live(db_session, stage["edition"])
+    per_proposal = Counter(a.proposal_id for a in pairs)
+    assert set(per_proposal.values()) == {3} and len(per_proposal) == 12
+    assert len({(a.proposal_id, a.member_id) for a in pairs}) == len(pairs)  # nobody twice on a proposal
+    sulut_member = stage["members"][0].id
+    manado_ids = {p.id for p in stage["proposals"][:4]}
+    assert not [a for a in pairs if a.member_id == sulut_member and a.proposal_id in manado_ids]
+    loads = Counter(a.member_id for a in pairs)
+    assert max(loads.values()) - min(loads.values()) <= 1
+    assert all(a.explanation and "affinity" in a.explanation for a in pairs)
+    page = client.get(url).get_data(as_text=True)
+    assert "OPTIMAL" in page
+
+
+def test_an_impossible_stage_names_its_shortfall(app, db_session, stage):
+    stage["edition"].reviewers_per_proposal = 6  # more than the 5 judges
+    db_session.commit()
+    client = secretariat_client(app)
+    url = f"/admin/assignment/{stage['edition'].id}/evaluation"
+    client.post(url + "/run")
+    run = db_session.scalars(sa.select(AssignmentRun)).one()
+    assert run.status is RunStatus.INFEASIBLE
+    page = client.get(url).get_data(as_text=True)
+    assert 'data-testid="shortfalls"' in page and "needs 6" in page
+
+
+def test_manual_choices_respect_conflicts_and_survive_a_rerun(app, db_session, stage):
+    client = secretariat_client(app)
+    edition = stage["edition"]
+    url = f"/admin/assignment/{edition.id}/evaluation"
+    conflicted = client.post(url + "/add", data={"proposal_id": stage["proposals"][0].id,
+                                                 "member_id": stage["members"][0].id}, follow_redirects=True)
+    assert "Conflict of interest" in conflicted.get_data(as_text=True)
+    client.post(url + "/add", data={"proposal_id": stage["proposals"][5].id, "member_id": stage["members"][1].id})
+    client.post(url + "/run")
+    pinned = db_session.scalars(sa.select(Assignment).where(Assignment.pinned)).all()
+    assert [(a.proposal_id, a.member_id) for a in pinned] == [(stage["proposals"][5].id, stage["members"][1].id)]
+    assert pinned[0].state is AssignmentState.DRAFT and Counter(
+        a.proposal_id for a in live(db_session, edition))[stage["proposals"][5].id] == 3
+
+
+def test_published_assignments_reach_exactly_their_judges(app, db_session, stage):
+    client = secretariat_client(app)
+    edition = stage["edition"]
+    url = f"/admin/assignment/{edition.id}/evaluation"
+    client.post(url + "/run")
+    client.post(url + "/publish")
+    pairs = live(db_session, edition)
+    assert {a.state for a in pairs} == {AssignmentState.PUBLISHED}
+    member = stage["members"][2]
+    mine = {a.proposal_id for a in pairs if a.member_id == member.id}
+    judge = app.test_client()
+    Login(judge)(member.user)
+    home = judge.get("/").get_data(as_text=True)
+    for proposal in stage["proposals"]:
+        shown = proposal.number in home
+        assert shown == (proposal.id in mine)
+        status = judge.get(f"/review/{proposal.id}").status_code
+        assert status == (200 if proposal.id in mine else 404)
+
+
+def test_a_withdrawn_judge_moves_only_their_proposals(app, db_session, stage):
+    client = secretariat_client(app)
+    edition = stage["edition"]
+    url = f"/admin/assignment/{edition.id}/evaluation"
+    client.post(url + "/run")
+    before = {(a.proposal_id, a.member_id) for a in live(db_session, edition)}
+    leaving = stage["members"][3]
+    theirs = {p for p, m in before if m == leaving.id}
+    client.post(url + f"/members/{leaving.id}/withdraw")
+    db_session.expire_all()
+    after = {(a.proposal_id, a.member_id) for a in live(db_session, edition)}
+    assert {pair for pair in before if pair[1] != leaving.id} <= after  # everyone else's pairs stay
+    assert all(m != leaving.id for _p, m in after)
+    changed = {p for p, _m in after - before}
+    assert changed <= theirs
+    assert set(Counter(p for p, _m in after).values()) == {3}
