@@ -64,13 +64,19 @@ def _register_blueprints(app: Flask) -> None:
     from kipp.accounts.auth_views import bp as auth_bp
     from kipp.agencies.local_views import bp as local_bp
     from kipp.innovations.views import bp as innovations_bp
+    from kipp.judging.judge_views import bp as judge_bp
+    from kipp.judging.views import bp as pools_bp
     from kipp.notifications.inbox_views import bp as inbox_bp
     from kipp.proposals.agency_views import bp as agency_proposals_bp
     from kipp.proposals.deadline_views import bp as deadlines_bp
     from kipp.proposals.secretariat_views import bp as proposals_admin_bp
+    from kipp.screening.agency_views import bp as correction_bp
+    from kipp.screening.public_views import bp as public_bp
+    from kipp.screening.views import bp as screening_bp
 
     for blueprint in (
         auth_bp, home_bp, accounts_bp, agencies_bp, local_bp, editions_bp, audit_bp, notifications_bp,
         innovations_bp, inbox_bp, agency_proposals_bp, proposals_admin_bp, deadlines_bp, assignment_bp, review_bp,
+        screening_bp, correction_bp, public_bp, pools_bp, judge_bp,
     ):
         app.register_blueprint(blueprint)

@@ -16,9 +16,12 @@ HANDLERS: dict[str, Handler] = {}
 PERIODIC: dict[str, tuple[Callable[[], object], float]] = {}
 
 # Modules whose import registers handlers and jobs; create_app and the worker load them.
-HANDLER_MODULES = ("kipp.notifications.handlers", "kipp.proposals.jobs", "kipp.assignment.services")
+HANDLER_MODULES = ("kipp.notifications.handlers", "kipp.proposals.jobs", "kipp.assignment.services",
+                   "kipp.screening.jobs")
 
 SEND_EMAIL = "kipp.notifications.send_email"
+# Give a proposal that lost a judge (a declared conflict) a replacement.
+REASSIGN_PROPOSAL = "kipp.assignment.reassign_proposal"
 SWEEP = "kipp.outbox.sweep"
 
 

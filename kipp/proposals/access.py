@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,12 +38,22 @@ def can_edit(user: Any, proposal: Any) -> bool:
     if user.role is Role.UPP:
         return proposal.unit_id == user.unit_id and proposal.status in EDITABLE_BY_UPP
     if user.role is Role.ADMIN_LOKAL:
-        # The Admin Lokal corrects what it holds, and may write a draft itself.
+        # The Admin Lokal corrects what it holds, may write a draft itself, and
+        # corrects a proposal screening returned while the correction window lasts.
         return proposal.agency_id == user.agency_id and (
             proposal.status in EDITABLE_BY_ADMIN_LOKAL
             or (proposal.status in EDITABLE_BY_UPP and proposal.created_by_id == user.id)
+            or in_correction(proposal)
         )
     return False
+
+
+def in_correction(proposal: Any, now: dt.datetime | None = None) -> bool:
+    return (
+        proposal.status is ProposalStatus.IN_CORRECTION
+        and proposal.correction_due_at is not None
+        and (now or dt.datetime.now(dt.timezone.utc)) < proposal.correction_due_at
+    )
 
 
 def can_send(user: Any, proposal: Any) -> bool:
@@ -51,7 +62,8 @@ def can_send(user: Any, proposal: Any) -> bool:
 
 def can_decide(user: Any, proposal: Any) -> bool:
     """Return to the UPP or submit to the ministry."""
-    return user.role is Role.ADMIN_LOKAL and can_edit(user, proposal)
+    return (user.role is Role.ADMIN_LOKAL and can_edit(user, proposal)
+            and proposal.status is not ProposalStatus.IN_CORRECTION)  # resubmitted from the correction page
 
 
 def can_withdraw(user: Any, proposal: Any) -> bool:

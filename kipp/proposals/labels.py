@@ -71,4 +71,9 @@ def event_label(action: str) -> str:
         "submit": _("Submitted to the ministry"),
         "withdraw": _("Withdrawn"),
         "close_unsubmitted": _("Not submitted when the stage closed"),
+        "pass_screening": _("Passed administrative screening"),
+        "fail_screening": _("Failed administrative screening"),
+        "return_for_correction": _("Returned for correction after screening"),
+        "resubmit_correction": _("Corrected and submitted again"),
+        "close_correction": _("Correction window closed without resubmission"),
     }.get(action, action)

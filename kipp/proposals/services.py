@@ -87,6 +87,12 @@ def is_open(edition: Edition, agency_id: int, now: dt.datetime) -> bool:
 
 
 def _require_open(proposal: Proposal, now: dt.datetime) -> None:
+    if proposal.status is ProposalStatus.IN_CORRECTION:
+        # A correction runs on its own clock, set when screening returned the proposal.
+        if not access.in_correction(proposal, now):
+            raise DomainError(_("The correction window has closed; the proposal can no longer be changed."),
+                              code="correction_closed")
+        return
     window = submission_window(proposal.edition, proposal.agency_id)
     if window is None:
         raise DomainError(_("This edition has no submission stage."), code="no_stage")

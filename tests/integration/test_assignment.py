@@ -151,3 +151,28 @@ def test_a_withdrawn_judge_moves_only_their_proposals(app, db_session, stage):
     changed = {p for p, _m in after - before}
     assert changed <= theirs
     assert set(Counter(p for p, _m in after).values()) == {3}
+
+
+def test_a_declared_conflict_gives_the_proposal_a_new_judge_and_moves_nothing_else(app, db_session, stage):
+    client = secretariat_client(app)
+    edition = stage["edition"]
+    url = f"/admin/assignment/{edition.id}/evaluation"
+    client.post(url + "/run")
+    client.post(url + "/publish")
+    before = {(a.proposal_id, a.member_id) for a in live(db_session, edition)}
+    member = stage["members"][2]
+    proposal = next(p for p in stage["proposals"] if (p.id, member.id) in before)
+    judge = app.test_client()
+    Login(judge)(member.user)
+    response = judge.post(f"/judge/conflicts/{edition.id}/proposal", data={
+        "proposal-proposal_number": proposal.number, "proposal-reason": "Saudara kandung memimpin unit ini."})
+    assert response.status_code == 302
+    db_session.expire_all()
+    after = {(a.proposal_id, a.member_id) for a in live(db_session, edition)}
+    assert (proposal.id, member.id) not in after
+    assert before - {(proposal.id, member.id)} <= after  # nothing else moved
+    added = after - before
+    assert len(added) == 1 and next(iter(added))[0] == proposal.id
+    replacement = db_session.scalars(sa.select(Assignment).where(Assignment.source == "reassigned")).one()
+    assert replacement.state is AssignmentState.PUBLISHED
+    assert judge.get(f"/review/{proposal.id}").status_code == 404

@@ -82,7 +82,22 @@ ACCESS: dict[str, Any] = {
         "agency_proposals.send", "agency_proposals.return_to_unit", "agency_proposals.submit",
         "agency_proposals.withdraw", "agency_proposals.print_pdf",
     )},
-    **{e: JUDGES for e in ("review.proposal", "review.download")},
+    **{e: JUDGES for e in ("review.proposal", "review.download", "judge.invitations", "judge.conflicts",
+                           "judge.declare")},
+    "judge.respond": frozenset({Role.EVALUATOR}),  # the world's member id is the evaluator's own
+    **{e: SEC for e in (
+        "pools.index", "pools.stage", "pools.invite", "pools.member", "pools.remove_member", "pools.set_team",
+        "pools.teams", "pools.edit_team", "pools.delete_team", "pools.conflicts",
+    )},
+    **{e: SEC for e in (
+        "screening.index", "screening.claim_next", "screening.review", "screening.save", "screening.claim",
+        "screening.release", "screening.confirm", "screening.proposal_file", "screening.checklist",
+        "screening.create_checklist", "screening.settings", "screening.edit_reason", "screening.toggle_reason",
+        "screening.move_reason", "screening.announcements", "screening.statistics",
+    )},
+    **{e: LOCAL for e in ("correction.index", "correction.detail", "correction.resubmit")},
+    "public.edition": PUBLIC,
+    "public.announcement": PUBLIC,
     **{e: LOCAL for e in (
         "local.agency", "local.add_unit", "local.edit_unit", "local.deactivate_unit", "local.reactivate_unit",
         "local.new_upp", "local.person", "local.deactivate", "local.reactivate", "local.resend_invitation",
@@ -141,11 +156,24 @@ def world(db_session):
                                    status=InvitationStatus.ACCEPTED)
         db_session.add(members[role])
     db_session.flush()
+    from kipp.judging.models import Team
+
+    team = Team(edition_id=edition.id, stage=StageKind.EVALUATION, name="Tim Uji")
+    db_session.add(team)
+    db_session.flush()
     assignment = None
     for role, member in members.items():
         assignment = Assignment(edition_id=edition.id, stage=StageKind.EVALUATION, proposal_id=proposal.id,
                                 member_id=member.id, state=AssignmentState.PUBLISHED)
         db_session.add(assignment)
+    db_session.flush()
+    from kipp.screening import services as screening
+    from kipp.screening.models import Announcement
+
+    reason = screening.ensure_default_checklist(None, edition)[0]
+    announcement = Announcement(edition_id=edition.id, kind="screening", number="B/1/PP.00.05/2031",
+                                title="Hasil seleksi administrasi", published_by_id=logins[Role.SECRETARIAT].id)
+    db_session.add(announcement)
     db_session.flush()
     notifications = {}
     for role, person in logins.items():
@@ -162,7 +190,8 @@ def world(db_session):
         "message_id": mail.id, "filename": "css/kipp.css", "innovation_id": innovation.id, "award_id": award.id,
         "invitation_id": invitation.id, "proposal_id": proposal.id, "file_id": attached.id,
         "notification_id": notifications[Role.SECRETARIAT], "stage": "evaluation", "assignment_id": assignment.id,
-        "member_id": members[Role.EVALUATOR].id,
+        "member_id": members[Role.EVALUATOR].id, "reason_id": reason.id, "change": "deactivate", "year": 2031,
+        "announcement_id": announcement.id, "team_id": team.id, "kind": "agency",
     }
     return logins, values, notifications
 
@@ -176,6 +205,7 @@ def _url(rule: Any, values: dict[str, Any]) -> str:
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "anonymous")
 def test_each_route_answers_each_role_as_listed(app, client, db_session, world, role):
     logins, values, notifications = world
+    db_session.commit()  # the world outlives the per-request savepoints below
     if role is not None:
         Login(client)(logins[role])
         values = {**values, "notification_id": notifications[role]}  # one's own notification
