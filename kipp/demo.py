@@ -65,6 +65,8 @@ LOGINS: list[DemoLogin] = [
     DemoLogin("evaluator@kipp.demo", Role.EVALUATOR, "Prof. Evaluator Demo", affiliation="Universitas Gadjah Mada"),
     DemoLogin("evaluator.sulut@kipp.demo", Role.EVALUATOR, "Dr. Evaluator Sulut",
               agency="Pemerintah Provinsi Sulawesi Utara"),
+    DemoLogin("evaluator.ui@kipp.demo", Role.EVALUATOR, "Dr. Evaluator UI", affiliation="Universitas Indonesia"),
+    DemoLogin("evaluator.unhas@kipp.demo", Role.EVALUATOR, "Dr. Evaluator Unhas", affiliation="Universitas Hasanuddin"),
     DemoLogin("panelis@kipp.demo", Role.PANELIST, "Panelis Demo", affiliation="Ombudsman Republik Indonesia"),
 ]
 
@@ -110,7 +112,27 @@ def seed(now: dt.datetime | None = None) -> list[DemoLogin]:
     _open_submissions(secretariat, current, now)
     _past_results(secretariat, by_name, units, current)
     _proposals(by_name, units, current, now)
+    _judging(secretariat, current)
     return LOGINS
+
+
+def _judging(actor: User, edition: Edition) -> None:
+    """The screening checklist and an evaluation pool whose evaluators have accepted, with expertise."""
+    from kipp.judging import pools
+    from kipp.screening import services as screening
+
+    screening.ensure_default_checklist(actor, edition)
+    categories = [c.id for c in edition.categories]
+    evaluators = [login for login in LOGINS if login.role is Role.EVALUATOR]
+    for n, login in enumerate(evaluators):
+        member = pools.invite_to_pool(actor, edition, StageKind.EVALUATION, email=login.email, name=login.name,
+                                      role=Role.EVALUATOR, affiliation=login.affiliation)
+        person = db.session.scalar(sa.select(User).where(User.email == login.email))
+        pools.respond(person, member, True, expertise=[categories[n % len(categories)],
+                                                       categories[(n + 3) % len(categories)]])
+    panelist = next(login for login in LOGINS if login.role is Role.PANELIST)
+    pools.invite_to_pool(actor, edition, StageKind.PANEL_REVIEW, email=panelist.email, name=panelist.name,
+                         role=Role.PANELIST)
 
 
 # Past results, so that eligibility has a history to check from the first day.
@@ -163,6 +185,14 @@ def _proposals(by_name: dict[str, Agency], units: dict[tuple[str, str], int], ed
         return proposal
 
     draft("upp.dukcapil.manado@kipp.demo", "Dukcapil Jemput Bola Lansia", complete=False)
+    # A small season for the secretariat to screen: submitted proposals from two agencies.
+    for n, title in enumerate(["Kartu Sehat Desa", "Layanan Akta Kelahiran Sekolah", "Sistem Antrean Puskesmas",
+                               "Klinik Gizi Keliling", "Ambulans Laut Pulau"]):
+        upp_email = "upp.dinkes.banyuwangi@kipp.demo" if n % 2 == 0 else "upp.dukcapil.manado@kipp.demo"
+        admin_email = "admin.banyuwangi@kipp.demo" if n % 2 == 0 else "admin.manado@kipp.demo"
+        seasonal = draft(upp_email, title, complete=True)
+        proposals.send_to_admin_lokal(people[upp_email], seasonal, now=now)
+        proposals.submit(people[admin_email], seasonal, now=now)
     waiting = draft("upp.dinkes.banyuwangi@kipp.demo", "Ambulans Desa Siaga", complete=True)
     proposals.send_to_admin_lokal(people["upp.dinkes.banyuwangi@kipp.demo"], waiting, now=now)
     submitted = draft("upp.dinkes.banyuwangi@kipp.demo", "Posyandu Digital Banyuwangi", complete=True)
