@@ -49,6 +49,15 @@ pytestmark = pytest.mark.integration
 EVALUATION = StageKind.EVALUATION.value
 
 
+@pytest.fixture(autouse=True)
+def _english(db_session):
+    """Services called outside a request speak Bahasa Indonesia; these tests read English."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        yield
+
+
 def text(response) -> str:
     return response.get_data(as_text=True)
 
