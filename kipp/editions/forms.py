@@ -67,6 +67,13 @@ class EditionForm(FlaskForm):
     reminder_days = IntegerField(_l("Remind agencies this many days before submission closes"),
                                  validators=[InputRequired(), NumberRange(min=0, max=60)],
                                  description=_l("0 sends no reminder."))
+    reviewers_per_proposal = IntegerField(_l("Judges per proposal"),
+                                          validators=[InputRequired(), NumberRange(min=1, max=10)])
+    balanced_load = BooleanField(_l("Balance the judges' loads (no one more than one above another)"))
+    coi_same_province = SelectField(
+        _l("A judge's province and the agencies in it"),
+        choices=[("hard", _l("Conflict: never assigned")), ("soft", _l("Warning only")), ("off", _l("No conflict"))],
+    )
 
 
 class GroupForm(FlaskForm):

@@ -312,7 +312,8 @@ def copy_edition(actor: User | None, source: Edition, *, year: int, name: str) -
 def update_edition(
     actor: User | None, edition: Edition, *, year: int, name: str, theme: str | None = None,
     legal_basis: str | None = None, max_file_mb: int | None = None, max_proposal_mb: int | None = None,
-    reminder_days: int | None = None,
+    reminder_days: int | None = None, reviewers_per_proposal: int | None = None, balanced_load: bool | None = None,
+    coi_same_province: str | None = None,
 ) -> Edition:
     """The general settings. Changing the year does not move the stages."""
     _check_year(year, exclude=edition)
@@ -327,6 +328,11 @@ def update_edition(
         "max_file_mb": file_mb,
         "max_proposal_mb": proposal_mb,
         "reminder_days": reminder_days if reminder_days is not None else edition.reminder_days,
+        "reviewers_per_proposal": (reviewers_per_proposal if reviewers_per_proposal is not None
+                                   else edition.reviewers_per_proposal),
+        "balanced_load": balanced_load if balanced_load is not None else edition.balanced_load,
+        "coi_same_province": coi_same_province if coi_same_province in ("hard", "soft", "off")
+        else edition.coi_same_province,
     }
     before = snapshot(edition)
     edition.year = year

@@ -228,6 +228,8 @@ def general(edition_id: int) -> Any:
             form, services.update_edition, edition, year=form.year.data, name=form.name.data,
             theme=form.theme.data, legal_basis=form.legal_basis.data, max_file_mb=form.max_file_mb.data,
             max_proposal_mb=form.max_proposal_mb.data, reminder_days=form.reminder_days.data,
+            reviewers_per_proposal=form.reviewers_per_proposal.data, balanced_load=form.balanced_load.data,
+            coi_same_province=form.coi_same_province.data,
             success=_("The general settings have been saved."),
         )
         if ok:

@@ -372,9 +372,12 @@ def test_upload_limits_and_reminders_are_edition_settings(app, db_session, seaso
     edition = season["edition"]
     url = f"/admin/editions/{edition.id}/"
     base = {"year": edition.year, "name": edition.name, "theme": "", "legal_basis": ""}
-    refused = secretariat.post(url, data={**base, "max_file_mb": 20, "max_proposal_mb": 10, "reminder_days": 3})
+    refused = secretariat.post(url, data={**base, "max_file_mb": 20, "max_proposal_mb": 10, "reminder_days": 3,
+                                          "reviewers_per_proposal": 3, "coi_same_province": "hard"})
     assert "at least as large as the largest file" in text(refused)
-    saved = secretariat.post(url, data={**base, "max_file_mb": 5, "max_proposal_mb": 40, "reminder_days": 7})
+    saved = secretariat.post(url, data={**base, "max_file_mb": 5, "max_proposal_mb": 40, "reminder_days": 7,
+                                        "reviewers_per_proposal": 2, "coi_same_province": "soft"})
     assert saved.status_code == 302
     db_session.expire_all()
     assert (edition.max_file_mb, edition.max_proposal_mb, edition.reminder_days) == (5, 40, 7)
+    assert (edition.reviewers_per_proposal, edition.balanced_load, edition.coi_same_province) == (2, False, "soft")
