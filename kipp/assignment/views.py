@@ -6,7 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -17,7 +17,7 @@ from kipp.editions.kinds import StageKind
 from kipp.editions.models import Edition
 from kipp.extensions import db
 from kipp.judging.models import Assignment, AssignmentState, PoolMember
-from kipp.proposals import printing, rules, uploads
+from kipp.proposals import printing, uploads
 from kipp.proposals.models import Proposal, ProposalFile
 from kipp.web import audience, get_or_404, run_service
 
@@ -167,11 +167,7 @@ def proposal(proposal_id: int) -> Any:
 def download(proposal_id: int, file_id: int) -> Any:
     item = _assigned_proposal(proposal_id)
     attached = get_or_404(ProposalFile, file_id, where=ProposalFile.proposal_id == item.id)
-    path = uploads.path_for(attached.stored_name)
-    if not path.exists():
-        abort(404)
-    return send_file(path, mimetype=attached.content_type, as_attachment=True,
-                     download_name=rules.safe_download_name(attached.original_name, attached.content_type))
+    return uploads.send_attachment(attached)
 
 
 def my_assignments(user_id: int) -> list[Assignment]:

@@ -8,14 +8,12 @@ from typing import Any
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     jsonify,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -33,7 +31,7 @@ from kipp.errors import DomainError, NotAllowed
 from kipp.extensions import db
 from kipp.innovations.kinds import TOP_TIERS
 from kipp.innovations.models import Award, Innovation
-from kipp.proposals import access, labels, printing, rules, services, uploads
+from kipp.proposals import access, labels, printing, services, uploads
 from kipp.proposals.forms import CommentForm, NewProposalForm, VersionForm, WithdrawForm
 from kipp.proposals.models import Proposal, ProposalFile
 from kipp.proposals.states import NUMBERED, ProposalStatus
@@ -278,11 +276,7 @@ def print_pdf(proposal_id: int) -> Any:
 def download(proposal_id: int, file_id: int) -> Any:
     proposal = _load(proposal_id)
     attached = get_or_404(ProposalFile, file_id, where=ProposalFile.proposal_id == proposal.id)
-    path = uploads.path_for(attached.stored_name)
-    if not path.exists():
-        abort(404)
-    return send_file(path, mimetype=attached.content_type, as_attachment=True,
-                     download_name=rules.safe_download_name(attached.original_name, attached.content_type))
+    return uploads.send_attachment(attached)
 
 
 @bp.route("/<int:proposal_id>/files/<int:file_id>/delete", methods=["POST"])

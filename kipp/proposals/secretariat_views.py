@@ -9,7 +9,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, render_template, request
-from flask_babel import gettext as _
 
 from kipp.accounts.roles import Role
 from kipp.agencies.kinds import CLUSTER_LABELS, Cluster

@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from pathlib import Path
+from typing import Any
 
-from flask import current_app
+from flask import Response, abort, current_app, send_file
+
+from kipp.proposals.rules import safe_download_name
 
 
 def upload_root() -> Path:
@@ -31,3 +34,12 @@ def store(data: bytes, extension: str) -> tuple[str, str]:
 
 def remove(stored_name: str) -> None:
     path_for(stored_name).unlink(missing_ok=True)
+
+
+def send_attachment(attached: Any, *, inline: bool = False) -> Response:
+    """Serve an uploaded file under a safe name (the caller has checked who may see it)."""
+    path = path_for(attached.stored_name)
+    if not path.exists():
+        abort(404)
+    return send_file(path, mimetype=attached.content_type, as_attachment=not inline,
+                     download_name=safe_download_name(attached.original_name, attached.content_type))

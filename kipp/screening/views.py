@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -19,7 +19,7 @@ from kipp.editions.kinds import StageKind
 from kipp.editions.models import Edition
 from kipp.errors import DomainError, NotAllowed
 from kipp.extensions import db
-from kipp.proposals import printing, rules as proposal_rules, uploads
+from kipp.proposals import printing, uploads
 from kipp.proposals.labels import status_label
 from kipp.proposals.models import Proposal, ProposalFile
 from kipp.proposals.overview import NO_REGION, provinces
@@ -293,11 +293,7 @@ def proposal_file(proposal_id: int, file_id: int) -> Any:
     """A proposal's file, opened in the browser (PDF, PNG or JPEG: the upload's content was checked)."""
     proposal = _proposal(proposal_id)
     attached = get_or_404(ProposalFile, file_id, where=ProposalFile.proposal_id == proposal.id)
-    path = uploads.path_for(attached.stored_name)
-    if not path.exists():
-        abort(404)
-    return send_file(path, mimetype=attached.content_type, as_attachment=False,
-                     download_name=proposal_rules.safe_download_name(attached.original_name, attached.content_type))
+    return uploads.send_attachment(attached, inline=True)
 
 
 # --- the checklist and settings ---------------------------------------------------------------------------
