@@ -300,6 +300,16 @@ def add_manual(actor: User, edition: Edition, stage: StageKind, *, proposal: Pro
     return assignment, [c.reason for c in found]
 
 
+def swap(actor: User, assignment: Assignment, member: PoolMember) -> tuple[Assignment, list[str]]:
+    """Give the proposal another judge in place of this one (checked and pinned like a manual choice)."""
+    if assignment.member_id == member.id:
+        raise DomainError(_("Choose a different judge."), code="same")
+    edition = db.session.get(Edition, assignment.edition_id)
+    remove(actor, assignment)
+    added, warnings = add_manual(actor, edition, assignment.stage, proposal=assignment.proposal, member=member)
+    return added, warnings
+
+
 def remove(actor: User, assignment: Assignment) -> None:
     before = snapshot(assignment)
     assignment.state = AssignmentState.REMOVED

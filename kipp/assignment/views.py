@@ -120,6 +120,24 @@ def remove(edition_id: int, stage: str, assignment_id: int) -> Any:
     return _here(edition, kind)
 
 
+@bp.route("/<int:edition_id>/<stage>/<int:assignment_id>/swap", methods=["POST"])
+def swap(edition_id: int, stage: str, assignment_id: int) -> Any:
+    edition = get_or_404(Edition, edition_id)
+    kind = _stage(stage)
+    assignment = get_or_404(Assignment, assignment_id, where=Assignment.edition_id == edition.id)
+    if not request.form.get("member_id", type=int):
+        flash(_("Choose a proposal and a judge."), "danger")
+        return _here(edition, kind)
+    member = get_or_404(PoolMember, request.form.get("member_id", type=int),
+                        where=PoolMember.edition_id == edition.id)
+    ok, result = run_service(services.swap, current_user, assignment, member)
+    if ok:
+        flash(_("The judge was replaced; the new choice is pinned."), "success")
+        for warning in result[1]:
+            flash(_("Warning (soft conflict): %(reason)s", reason=warning), "warning")
+    return _here(edition, kind)
+
+
 @bp.route("/<int:edition_id>/<stage>/<int:assignment_id>/pin", methods=["POST"])
 def pin(edition_id: int, stage: str, assignment_id: int) -> Any:
     edition = get_or_404(Edition, edition_id)

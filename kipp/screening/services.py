@@ -334,6 +334,12 @@ def claim_next(actor: User, edition: Edition, *, filters: "QueueFilters | None" 
     ensure_default_checklist(actor, edition)
     base = filters.base if filters else ProposalFilters()
     state = "confirmable" if confirm else "unclaimed"
+    if not confirm:
+        # A claim the screener left open comes back first rather than being skipped.
+        held = db.session.scalar(_queue_select(edition, QueueFilters(base=base, state="mine"), actor=actor, now=now,
+                                               columns=(Proposal,)).limit(1))
+        if held is not None:
+            return held
     for _attempt in range(5):
         candidates = list(db.session.scalars(
             _queue_select(edition, QueueFilters(base=base, state=state), actor=actor, now=now,

@@ -176,3 +176,24 @@ def test_a_declared_conflict_gives_the_proposal_a_new_judge_and_moves_nothing_el
     replacement = db_session.scalars(sa.select(Assignment).where(Assignment.source == "reassigned")).one()
     assert replacement.state is AssignmentState.PUBLISHED
     assert judge.get(f"/review/{proposal.id}").status_code == 404
+
+
+def test_a_swap_replaces_one_judge_and_keeps_the_rules(app, db_session, stage):
+    client = secretariat_client(app)
+    edition = stage["edition"]
+    url = f"/admin/assignment/{edition.id}/evaluation"
+    client.post(url + "/run")
+    pairs = live(db_session, edition)
+    manado_ids = {p.id for p in stage["proposals"][:4]}
+    sulut = stage["members"][0]
+    target = next(a for a in pairs if a.proposal_id in manado_ids)
+    judges_of = {a.member_id for a in pairs if a.proposal_id == target.proposal_id}
+    refused = client.post(url + f"/{target.id}/swap", data={"member_id": sulut.id}, follow_redirects=True)
+    assert "Conflict of interest" in refused.get_data(as_text=True)
+    free = next(m for m in stage["members"][1:] if m.id not in judges_of)
+    client.post(url + f"/{target.id}/swap", data={"member_id": free.id})
+    db_session.expire_all()
+    now = {(a.proposal_id, a.member_id, a.pinned) for a in live(db_session, edition)
+           if a.proposal_id == target.proposal_id}
+    assert (target.proposal_id, free.id, True) in now and len(now) == 3
+    assert all(member != target.member_id for _p, member, _pin in now)

@@ -74,7 +74,7 @@ ACCESS: dict[str, Any] = {
         "proposals_admin.index", "proposals_admin.funnel", "proposals_admin.export_xlsx", "proposals_admin.detail",
         "proposals_admin.print_pdf", "deadlines.index",
         "assignment.stage", "assignment.status", "assignment.run", "assignment.publish", "assignment.add",
-        "assignment.remove", "assignment.pin", "assignment.withdraw",
+        "assignment.remove", "assignment.pin", "assignment.withdraw", "assignment.swap",
     )},
     **{e: AGENCY for e in (
         "agency_proposals.index", "agency_proposals.new", "agency_proposals.detail", "agency_proposals.edit",
