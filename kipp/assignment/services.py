@@ -27,6 +27,7 @@ from kipp.extensions import db
 from kipp.judging.conflicts import conflict_matrix, worst
 from kipp.judging.models import (
     Assignment,
+    Team,
     AssignmentRun,
     AssignmentState,
     InvitationStatus,
@@ -70,7 +71,8 @@ def live_assignments(edition: Edition, stage: StageKind) -> list[Assignment]:
     return list(db.session.scalars(
         sa.select(Assignment).where(Assignment.edition_id == edition.id, Assignment.stage == stage,
                                     Assignment.state.in_([s.value for s in LIVE]))
-        .options(selectinload(Assignment.member).selectinload(PoolMember.user), selectinload(Assignment.proposal))
+        .options(selectinload(Assignment.member).selectinload(PoolMember.user), selectinload(Assignment.team),
+                 selectinload(Assignment.proposal))
         .order_by(Assignment.proposal_id, Assignment.id)
     ))
 
@@ -112,6 +114,44 @@ def build_problem(edition: Edition, stage: StageKind, *, relaxed: bool = False) 
     )
 
 
+def stage_teams(edition: Edition, stage: StageKind) -> list[Team]:
+    teams = db.session.scalars(
+        sa.select(Team).where(Team.edition_id == edition.id, Team.stage == stage)
+        .options(selectinload(Team.members)).order_by(Team.id)
+    ).all()
+    return [t for t in teams if any(m.status is InvitationStatus.ACCEPTED for m in t.members)]
+
+
+def build_team_problem(edition: Edition, stage: StageKind, *, per_proposal: int) -> solver.AssignmentProblem:
+    """The same problem with teams as the reviewers: a team's affinity is its members' mean and it
+    has a conflict with a proposal when any member has one."""
+    members = stage_members(edition, stage)
+    proposals = stage_proposals(edition, stage)
+    teams = stage_teams(edition, stage)
+    conflicts = conflict_matrix(edition, stage, members, proposals)
+    hard = {pair for pair, found in conflicts.items() if worst(found) is Severity.HARD}
+    soft = {pair for pair, found in conflicts.items() if worst(found) is Severity.SOFT}
+    arrays = _candidate_arrays(edition, proposals, members, set())
+    member_candidates: dict[int, list[tuple[int, int]]] = {}
+    for i, j, value in zip(arrays.proposal.tolist(), arrays.reviewer.tolist(), arrays.affinity.tolist()):
+        member_candidates.setdefault(proposals[i].id, []).append((members[j].id, int(value)))
+    team_members = {t.id: [m.id for m in t.members if m.status is InvitationStatus.ACCEPTED] for t in teams}
+    candidates, team_hard, team_soft = solver.team_inputs(team_members, member_candidates, hard, soft)
+    pinned = {tuple(row) for row in db.session.execute(
+        sa.select(Assignment.proposal_id, Assignment.team_id).where(
+            Assignment.edition_id == edition.id, Assignment.stage == stage, Assignment.team_id.is_not(None),
+            Assignment.state.in_([s.value for s in LIVE]),
+            sa.or_(Assignment.pinned, Assignment.state == AssignmentState.PUBLISHED))
+    )}
+    return solver.AssignmentProblem(
+        proposals=[solver.Proposal(p.id, category=p.category.name_id if p.category else None,
+                                   label=p.number or p.title) for p in proposals],
+        reviewers=[solver.Reviewer(t.id, max_load=t.max_load, label=t.name) for t in teams],
+        candidates=candidates, k=per_proposal, balanced=edition.balanced_load,
+        hard_conflicts=frozenset(team_hard), soft_conflicts=frozenset(team_soft), pinned=frozenset(pinned),
+    )
+
+
 def _candidate_arrays(edition: Edition, proposals: list[Proposal], members: list[PoolMember],
                       hard: set[tuple[int, int]]) -> solver.CandidateArrays:
     """Every non-conflicting (proposal, judge) pair with its affinity, as arrays (3,000 × 150 in milliseconds)."""
@@ -136,7 +176,8 @@ def _candidate_arrays(edition: Edition, proposals: list[Proposal], members: list
     return solver.CandidateArrays(proposal=rows, reviewer=columns, affinity=affinity[rows, columns])
 
 
-def request_run(actor: User, edition: Edition, stage: StageKind) -> AssignmentRun:
+def request_run(actor: User, edition: Edition, stage: StageKind, *, by_team: bool = False,
+                teams_per_proposal: int = 1) -> AssignmentRun:
     running = db.session.scalar(sa.select(AssignmentRun.id).where(
         AssignmentRun.edition_id == edition.id, AssignmentRun.stage == stage,
         AssignmentRun.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value])))
@@ -144,10 +185,15 @@ def request_run(actor: User, edition: Edition, stage: StageKind) -> AssignmentRu
         raise DomainError(_("An assignment is already being computed for this stage."), code="running")
     if not stage_members(edition, stage):
         raise DomainError(_("No judge of this stage's pool has accepted yet."), code="no_judges")
+    if by_team and not stage_teams(edition, stage):
+        raise DomainError(_("This stage has no team with a judge who accepted."), code="no_teams")
+    if by_team and not 1 <= teams_per_proposal <= 5:
+        raise DomainError(_("Give between 1 and 5 teams per proposal."), code="teams_per_proposal")
     if not stage_proposals(edition, stage):
         raise DomainError(_("No proposals have reached this stage yet."), code="no_proposals")
     run = AssignmentRun(edition_id=edition.id, stage=stage, requested_by_id=actor.id,
-                        params={"k": edition.reviewers_per_proposal, "balanced": edition.balanced_load,
+                        params={"k": teams_per_proposal if by_team else edition.reviewers_per_proposal,
+                                "balanced": edition.balanced_load, "by_team": by_team,
                                 "coi_same_province": edition.coi_same_province})
     db.session.add(run)
     db.session.flush()
@@ -166,7 +212,10 @@ def solve_run(outbox_id: int, *, run_id: int) -> None:
     db.session.commit()
     try:
         edition = db.session.get(Edition, run.edition_id)
-        problem = build_problem(edition, run.stage)
+        if run.params.get("by_team"):
+            problem = build_team_problem(edition, run.stage, per_proposal=run.params["k"])
+        else:
+            problem = build_problem(edition, run.stage)
         run.progress = 40
         db.session.commit()
         result = solver.solve(problem)
@@ -193,17 +242,20 @@ def solve_run(outbox_id: int, *, run_id: int) -> None:
 def _write_draft(edition: Edition, run: AssignmentRun, result: solver.Assignment) -> None:
     """Replace the stage's unpinned draft pairs by the new ones; published and pinned pairs stay."""
     stage_rows = sa.and_(Assignment.edition_id == edition.id, Assignment.stage == run.stage)
-    kept = {tuple(row) for row in db.session.execute(sa.select(Assignment.proposal_id, Assignment.member_id).where(
-        stage_rows, sa.or_(Assignment.pinned, Assignment.state == AssignmentState.PUBLISHED),
+    by_team = bool(run.params.get("by_team"))
+    holder = Assignment.team_id if by_team else Assignment.member_id
+    kept = {tuple(row) for row in db.session.execute(sa.select(Assignment.proposal_id, holder).where(
+        stage_rows, holder.is_not(None), sa.or_(Assignment.pinned, Assignment.state == AssignmentState.PUBLISHED),
         Assignment.state != AssignmentState.REMOVED))}
     db.session.execute(sa.delete(Assignment).where(stage_rows, Assignment.state == AssignmentState.DRAFT,
                                                    sa.not_(Assignment.pinned)))
     explanations = {(e.proposal_id, e.reviewer_id): e for e in result.explanations()}
     rows = [
-        {"edition_id": edition.id, "stage": run.stage, "proposal_id": proposal_id, "member_id": member_id,
+        {"edition_id": edition.id, "stage": run.stage, "proposal_id": proposal_id,
+         "member_id": None if by_team else holder_id, "team_id": holder_id if by_team else None,
          "run_id": run.id, "source": "solver", "pinned": False, "state": AssignmentState.DRAFT,
-         "explanation": explanations[(proposal_id, member_id)].as_dict(), "created_at": utcnow()}
-        for proposal_id, member_id in result.pairs if (proposal_id, member_id) not in kept
+         "explanation": explanations[(proposal_id, holder_id)].as_dict(), "created_at": utcnow()}
+        for proposal_id, holder_id in result.pairs if (proposal_id, holder_id) not in kept
     ]
     if rows:
         db.session.execute(sa.insert(Assignment), rows)  # one executemany for thousands of pairs
@@ -260,10 +312,13 @@ def publish(actor: User, edition: Edition, stage: StageKind) -> int:
     if latest is not None:
         latest.published_at, latest.published_by_id = now, actor.id
     db.session.flush()
+    members = {m.id: m for m in stage_members(edition, stage)}
     per_judge: dict[int, int] = {}
     for assignment in drafts:
-        per_judge[assignment.member_id] = per_judge.get(assignment.member_id, 0) + 1
-    members = {m.id: m for m in stage_members(edition, stage)}
+        holders = ([assignment.member_id] if assignment.member_id is not None
+                   else [m.id for m in members.values() if m.team_id == assignment.team_id])
+        for member_id in holders:
+            per_judge[member_id] = per_judge.get(member_id, 0) + 1
     for member_id, count in per_judge.items():
         member = members.get(member_id)
         if member is not None:

@@ -53,13 +53,16 @@ def stage(edition_id: int, stage: str) -> Any:
     load: dict[int, int] = defaultdict(int)
     for assignment in live:
         by_proposal[assignment.proposal_id].append(assignment)
-        load[assignment.member_id] += 1
+        if assignment.member_id is not None:
+            load[assignment.member_id] += 1
     summary = services.stage_summary(edition, kind)
     return render_template(
         "assignment/stage.html", edition=edition, stage=kind, members=members, proposals=proposals,
-        by_proposal=by_proposal, load=load, run=summary["run"],
+        by_proposal=by_proposal, load=load, run=summary["run"], teams=services.stage_teams(edition, kind),
         drafts=sum(1 for a in live if a.state is AssignmentState.DRAFT),
-        short=[p for p in proposals if len(by_proposal.get(p.id, [])) < edition.reviewers_per_proposal],
+        short=[p for p in proposals if not by_proposal.get(p.id)
+               or (by_proposal[p.id][0].team_id is None
+                   and len(by_proposal[p.id]) < edition.reviewers_per_proposal)],
     )
 
 
@@ -76,7 +79,9 @@ def status(edition_id: int, stage: str) -> Any:
 def run(edition_id: int, stage: str) -> Any:
     edition = get_or_404(Edition, edition_id)
     kind = _stage(stage)
-    run_service(services.request_run, current_user, edition, kind,
+    by_team = request.form.get("by_team") == "1"
+    run_service(services.request_run, current_user, edition, kind, by_team=by_team,
+                teams_per_proposal=request.form.get("teams_per_proposal", 1, type=int),
                 success=_("The assignment is being computed; this page shows its progress."))
     return _here(edition, kind)
 
@@ -162,12 +167,18 @@ def withdraw(edition_id: int, stage: str, member_id: int) -> Any:
 # --- judges ------------------------------------------------------------------------------------
 
 
+def _mine(user_id: int) -> Any:
+    """Published assignments of this person: to them, or to a team they are in."""
+    memberships = sa.select(PoolMember.id).where(PoolMember.user_id == user_id)
+    teams = sa.select(PoolMember.team_id).where(PoolMember.user_id == user_id, PoolMember.team_id.is_not(None))
+    return sa.and_(Assignment.state == AssignmentState.PUBLISHED,
+                   sa.or_(Assignment.member_id.in_(memberships), Assignment.team_id.in_(teams)))
+
+
 def _assigned_proposal(proposal_id: int) -> Proposal:
-    """A proposal published to the current judge, or 404 (also for its files)."""
+    """A proposal published to the current judge (or their team), or 404 (also for its files)."""
     assigned = db.session.scalar(
-        sa.select(Assignment.id).join(PoolMember, Assignment.member_id == PoolMember.id).where(
-            Assignment.proposal_id == proposal_id, PoolMember.user_id == current_user.id,
-            Assignment.state == AssignmentState.PUBLISHED).limit(1))
+        sa.select(Assignment.id).where(Assignment.proposal_id == proposal_id, _mine(current_user.id)).limit(1))
     if assigned is None:
         abort(404)
     proposal: Proposal = get_or_404(Proposal, proposal_id)
@@ -192,8 +203,7 @@ def my_assignments(user_id: int) -> list[Assignment]:
     from sqlalchemy.orm import selectinload
 
     return list(db.session.scalars(
-        sa.select(Assignment).join(PoolMember, Assignment.member_id == PoolMember.id)
-        .where(PoolMember.user_id == user_id, Assignment.state == AssignmentState.PUBLISHED)
-        .options(selectinload(Assignment.proposal).selectinload(Proposal.category))
+        sa.select(Assignment).where(_mine(user_id))
+        .options(selectinload(Assignment.proposal).selectinload(Proposal.category), selectinload(Assignment.team))
         .order_by(Assignment.id)
     ))

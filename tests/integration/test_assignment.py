@@ -197,3 +197,36 @@ def test_a_swap_replaces_one_judge_and_keeps_the_rules(app, db_session, stage):
            if a.proposal_id == target.proposal_id}
     assert (target.proposal_id, free.id, True) in now and len(now) == 3
     assert all(member != target.member_id for _p, member, _pin in now)
+
+
+def test_a_stage_can_assign_to_teams_with_the_same_rules(app, db_session, stage):
+    from kipp.judging.models import Team
+
+    edition = stage["edition"]
+    members = stage["members"]
+    teams = []
+    for n, group in enumerate(([members[0], members[1]], [members[2], members[3]], [members[4]])):
+        team = Team(edition_id=edition.id, stage=StageKind.EVALUATION, name=f"Tim {n + 1}")
+        db_session.add(team)
+        db_session.flush()
+        for member in group:
+            member.team_id = team.id
+        teams.append(team)
+    db_session.commit()
+    client = secretariat_client(app)
+    url = f"/admin/assignment/{edition.id}/evaluation"
+    client.post(url + "/run", data={"by_team": "1", "teams_per_proposal": "1"})
+    run = db_session.scalars(sa.select(AssignmentRun)).one()
+    assert run.status is RunStatus.DONE and run.params["by_team"] is True
+    pairs = live(db_session, edition)
+    assert {a.member_id for a in pairs} == {None}
+    assert Counter(a.proposal_id for a in pairs) == Counter({p.id: 1 for p in stage["proposals"]})
+    manado_ids = {p.id for p in stage["proposals"][:4]}
+    # Tim 1 holds the Sulawesi Utara evaluator: never on a Manado proposal.
+    assert not [a for a in pairs if a.team_id == teams[0].id and a.proposal_id in manado_ids]
+    client.post(url + "/publish")
+    judge = app.test_client()
+    Login(judge)(members[3].user)  # in Tim 2
+    mine = {a.proposal_id for a in live(db_session, edition) if a.team_id == teams[1].id}
+    for proposal in stage["proposals"]:
+        assert judge.get(f"/review/{proposal.id}").status_code == (200 if proposal.id in mine else 404)
