@@ -133,6 +133,18 @@ def test_published_assignments_reach_exactly_their_judges(app, db_session, stage
         assert shown == (proposal.id in mine)
         status = judge.get(f"/review/{proposal.id}").status_code
         assert status == (200 if proposal.id in mine else 404)
+    # Files too: an unassigned proposal's file is as absent as the proposal.
+    from kipp.proposals import uploads
+    from kipp.proposals.models import ProposalFile
+
+    other = next(p for p in stage["proposals"] if p.id not in mine)
+    stored, digest = uploads.store(b"%PDF-1.4 bukti", "pdf")
+    attached = ProposalFile(proposal_id=other.id, section_id=edition.groups[0].sections[0].id,
+                            original_name="bukti.pdf", stored_name=stored, content_type="application/pdf",
+                            size_bytes=14, sha256=digest, uploaded_by_id=member.user_id)
+    db_session.add(attached)
+    db_session.commit()
+    assert judge.get(f"/review/{other.id}/files/{attached.id}").status_code == 404
 
 
 def test_a_withdrawn_judge_moves_only_their_proposals(app, db_session, stage):
