@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import get_locale, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 
 from kipp.accounts.models import User
 from kipp.accounts.roles import ROLE_LABELS, Role
@@ -155,8 +156,16 @@ def get_or_404(model: type, ident: Any, *, where: Any = None) -> Any:
     return obj
 
 
-def run_service(func: Callable[..., Any], *args: Any, success: str | None = None, **kwargs: Any) -> tuple[bool, Any]:
-    """Call a service and commit; on a DomainError roll back and flash its message."""
+def run_service(
+    func: Callable[..., Any],
+    *args: Any,
+    success: str | None = None,
+    form: Any = None,
+    field_of: Callable[[DomainError], str | None] | None = None,
+    **kwargs: Any,
+) -> tuple[bool, Any]:
+    """Call a service and commit. A DomainError rolls back and lands on the form field it names
+    (``error.field``, or what ``field_of`` says), or is flashed; NotAllowed answers 404."""
     try:
         result = func(*args, **kwargs)
         db.session.commit()
@@ -165,17 +174,30 @@ def run_service(func: Callable[..., Any], *args: Any, success: str | None = None
         abort(404)
     except DomainError as error:
         db.session.rollback()
-        flash(error.message, "danger")
+        name = field_of(error) if field_of else getattr(error, "field", None)
+        if form is not None and name and name in form:
+            form[name].errors = [*form[name].errors, error.message]
+        else:
+            flash(error.message, "danger")
         return False, error
-    except sa.exc.IntegrityError as error:
-        # Two people saving the same thing at once: the checks passed for both,
-        # the database's constraints caught the second.
+    except (sa.exc.IntegrityError, StaleDataError) as error:
+        # Two people saving the same thing at once: the checks passed for both, and the
+        # database's constraints (or a row's version) caught the second.
         db.session.rollback()
         flash(_("Someone else changed the same data at the same moment. Reload the page and try again."), "danger")
-        return False, DomainError(str(error.orig), code="conflict")
+        return False, DomainError(str(getattr(error, "orig", error)), code="conflict")
     if success:
         flash(success, "success")
     return True, result
+
+
+def run_import(form: Any, import_file: Callable[..., Any]) -> Any | None:
+    """Import the spreadsheet uploaded in ``form.file`` as the current person; the report, or None
+    when the file was refused (the reason shows under the file field)."""
+    upload = form.file.data
+    ok, report = run_service(import_file, current_user, upload.read(), filename=upload.filename or "",
+                             form=form, field_of=lambda error: "file")
+    return report if ok else None
 
 
 def paginate(query: sa.Select[Any], *, per_page: int = 50) -> Any:

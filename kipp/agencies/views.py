@@ -18,9 +18,9 @@ from kipp.agencies import importer, services
 from kipp.agencies.forms import AgencyForm, ImportForm, UnitForm, region_choices
 from kipp.agencies.kinds import AGENCY_TYPE_LABELS, CLUSTER_LABELS, DEFAULT_CLUSTER, AgencyType, Cluster
 from kipp.agencies.models import Agency, Region, Unit
-from kipp.errors import DomainError, NotAllowed
+from kipp.errors import DomainError
 from kipp.extensions import db
-from kipp.web import audience, get_or_404, paginate, run_service
+from kipp.web import audience, get_or_404, paginate, run_service, run_import
 
 bp = Blueprint("agencies", __name__, url_prefix="/admin/agencies")
 audience(bp, Role.SECRETARIAT)
@@ -37,24 +37,13 @@ def region_kind_label(kind: str) -> str:
 
 
 def save_with_form(form: Form, field_of_code: dict[str, str], func: Any, *args: Any, **kwargs: Any) -> tuple[bool, Any]:
-    """Call a service and commit. A DomainError rolls back and lands on the form field its
-    code names (the typed data stays in the form); NotAllowed answers 404."""
-    try:
-        result = func(*args, **kwargs)
-    except NotAllowed:
-        db.session.rollback()
-        abort(404)
-    except DomainError as error:
-        db.session.rollback()
-        name = next((f for prefix, f in field_of_code.items() if (error.code or "").startswith(prefix)), None)
-        if name is not None:
-            target = form[name]
-            target.errors = [*target.errors, error.message]
-        else:
-            flash(error.message, "danger")
-        return False, error
-    db.session.commit()
-    return True, result
+    """Call a service and commit; a refusal lands on the form field its code names (the typed data
+    stays in the form)."""
+
+    def field_of(error: DomainError) -> str | None:
+        return next((f for prefix, f in field_of_code.items() if (error.code or "").startswith(prefix)), None)
+
+    return run_service(func, *args, form=form, field_of=field_of, **kwargs)
 
 
 AGENCY_FIELD_OF_CODE = {"region": "region_code", "name": "name"}
@@ -315,18 +304,8 @@ def province(code: str) -> Any:
 def import_agencies() -> Any:
     form = ImportForm()
     if form.validate_on_submit():
-        upload = form.file.data
-        filename = upload.filename or ""
-        try:
-            report = importer.import_file(current_user, upload.read(), filename=filename)
-        except NotAllowed:
-            db.session.rollback()
-            abort(404)
-        except DomainError as error:
-            db.session.rollback()
-            form.file.errors = [*form.file.errors, error.message]
-        else:
-            db.session.commit()
+        report = run_import(form, importer.import_file)
+        if report is not None:
             return render_template("agencies/import_report.html", report=report,
                                    agencies=_agencies_by_id(report))
     return render_template("agencies/import.html", form=form, type_labels=AGENCY_TYPE_LABELS,

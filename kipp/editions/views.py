@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -29,10 +29,9 @@ from kipp.editions.kinds import STAGE_ORDER, GroupCode, StageKind
 from kipp.editions.models import Category, Edition, EditionGroup, RequiredDocument, Sdg, Section, Stage
 from kipp.editions.queries import current_edition
 from kipp.editions.template_2023 import TEMPLATE_2023
-from kipp.errors import DomainError, NotAllowed
 from kipp.extensions import db
 from kipp.i18n import from_wib, localized, to_wib
-from kipp.web import audience, get_or_404
+from kipp.web import audience, get_or_404, run_service
 
 bp = Blueprint("editions", __name__, url_prefix="/admin/editions")
 audience(bp, Role.SECRETARIAT)
@@ -87,39 +86,13 @@ def _percent(value: Any) -> str:
 # --- Helpers --------------------------------------------------------------------------
 
 def _save(form: FlaskForm, func: Callable[..., Any], *args: Any, success: str, **kwargs: Any) -> tuple[bool, Any]:
-    """Call a service as the current person and commit; a refusal goes next to its field, or on top."""
-    try:
-        result = func(current_user, *args, **kwargs)
-    except NotAllowed:
-        db.session.rollback()
-        abort(404)
-    except DomainError as error:
-        db.session.rollback()
-        field = getattr(error, "field", None)
-        if field and field in form:
-            form[field].errors = [*form[field].errors, error.message]
-        else:
-            flash(error.message, "danger")
-        return False, error
-    db.session.commit()
-    flash(success, "success")
-    return True, result
+    """A service called as the current person; a refusal goes next to its field, or on top."""
+    return run_service(func, current_user, *args, form=form, success=success, **kwargs)
 
 
 def _post(func: Callable[..., Any], *args: Any, success: str, **kwargs: Any) -> bool:
     """A button without a form (delete, move): refusals are flashed."""
-    try:
-        func(current_user, *args, **kwargs)
-    except NotAllowed:
-        db.session.rollback()
-        abort(404)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return False
-    db.session.commit()
-    flash(success, "success")
-    return True
+    return run_service(func, current_user, *args, success=success, **kwargs)[0]
 
 
 def _edition(edition_id: int) -> Edition:

@@ -17,14 +17,13 @@ from kipp.agencies.models import Agency, Unit
 from kipp.agencies.views import save_with_form
 from kipp.editions.kinds import GroupCode
 from kipp.editions.models import Edition, EditionGroup
-from kipp.errors import DomainError, NotAllowed
 from kipp.extensions import db
 from kipp.innovations import importer, rules, services
 from kipp.innovations.forms import AwardForm, ImportForm, InnovationForm, InviteForm
 from kipp.innovations.kinds import TIER_LABELS, AwardTier
 from kipp.innovations.models import Award, Innovation
 from kipp.proposals.models import KhususInvitation
-from kipp.web import audience, get_or_404, paginate, run_service
+from kipp.web import audience, get_or_404, paginate, run_service, run_import
 
 bp = Blueprint("innovations", __name__, url_prefix="/admin/innovations")
 audience(bp, Role.SECRETARIAT)
@@ -220,18 +219,8 @@ def remove_award(award_id: int) -> Any:
 def import_results() -> Any:
     form = ImportForm()
     if form.validate_on_submit():
-        upload = form.file.data
-        filename = upload.filename or ""
-        try:
-            report = importer.import_file(current_user, upload.read(), filename=filename)
-        except NotAllowed:
-            db.session.rollback()
-            abort(404)
-        except DomainError as error:
-            db.session.rollback()
-            form.file.errors = [*form.file.errors, error.message]
-        else:
-            db.session.commit()
+        report = run_import(form, importer.import_file)
+        if report is not None:
             return render_template("innovations/import_report.html", report=report,
                                    innovations=_innovations_by_id(report))
     return render_template("innovations/import.html", form=form, tier_choices=importer.TIER_CHOICES)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from typing import Any, Callable
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,14 +18,14 @@ from kipp.accounts.roles import ROLE_LABELS, Role
 from kipp.agencies.models import Agency, Region
 from kipp.editions.kinds import StageKind
 from kipp.editions.models import Edition
-from kipp.errors import DomainError, NotAllowed
+from kipp.errors import DomainError
 from kipp.extensions import db
 from kipp.i18n import localized
 from kipp.judging import conflicts as coi
 from kipp.judging import pools
 from kipp.judging.forms import MemberForm, PoolInviteForm, SetTeamForm, TeamForm
 from kipp.judging.models import ConflictDeclaration, ConflictKind, InvitationStatus, PoolMember, Severity, Team
-from kipp.web import audience, get_or_404
+from kipp.web import audience, get_or_404, run_service
 
 bp = Blueprint("pools", __name__, url_prefix="/admin/pools")
 audience(bp, Role.SECRETARIAT)
@@ -77,23 +77,8 @@ bp.context_processor(pool_helpers)
 # --- helpers shared with the judges' pages -------------------------------------------------------
 
 def save(form: FlaskForm | None, func: Callable[..., Any], *args: Any, success: str, **kwargs: Any) -> tuple[bool, Any]:
-    """Call a service as the current person and commit; a refusal goes next to its field, or on top."""
-    try:
-        result = func(current_user, *args, **kwargs)
-    except NotAllowed:
-        db.session.rollback()
-        abort(404)
-    except DomainError as error:
-        db.session.rollback()
-        field = getattr(error, "field", None)
-        if form is not None and field and field in form:
-            form[field].errors = [*form[field].errors, error.message]
-        else:
-            flash(error.message, "danger")
-        return False, error
-    db.session.commit()
-    flash(success, "success")
-    return True, result
+    """A service called as the current person; a refusal goes next to its field, or on top."""
+    return run_service(func, current_user, *args, form=form, success=success, **kwargs)
 
 
 def agency_choices() -> list[tuple[int, str]]:

@@ -27,7 +27,7 @@ from kipp.proposals.states import ProposalStatus
 from kipp.screening import rules, services
 from kipp.screening.forms import ActionForm, AnnouncementForm, ReasonForm, ReviewForm, SettingsForm
 from kipp.screening.models import ScreeningReason
-from kipp.web import audience, get_or_404, paginate
+from kipp.web import audience, get_or_404, paginate, run_service
 
 bp = Blueprint("screening", __name__, url_prefix="/admin/screening")
 audience(bp, Role.SECRETARIAT)
@@ -62,29 +62,8 @@ def _edition_or_404() -> Edition:
 
 
 def _call(func: Any, *args: Any, success: str | None = None, form: Any = None, **kwargs: Any) -> tuple[bool, Any]:
-    """Call a service as the current person and commit; a refusal goes next to its form field, or on top."""
-    try:
-        result = func(current_user, *args, **kwargs)
-        db.session.commit()
-    except NotAllowed:
-        db.session.rollback()
-        abort(404)
-    except DomainError as error:
-        db.session.rollback()
-        field = getattr(error, "field", None)
-        if form is not None and field and field in form:
-            form[field].errors = [*form[field].errors, error.message]
-        else:
-            flash(error.message, "danger")
-        return False, error
-    except (sa.exc.IntegrityError, StaleDataError):
-        # Two people changing the same thing at once: the database or the proposal's version caught it.
-        db.session.rollback()
-        flash(_("Someone else changed the same data at the same moment. Reload the page and try again."), "danger")
-        return False, None
-    if success:
-        flash(success, "success")
-    return True, result
+    """A service called as the current person; a refusal goes next to its form field, or on top."""
+    return run_service(func, current_user, *args, success=success, form=form, **kwargs)
 
 
 # --- the queue ----------------------------------------------------------------------------------------
