@@ -5,12 +5,14 @@ from __future__ import annotations
 
 class DomainError(Exception):
     """A rule refused the change. ``message`` is shown to the person as it is
-    (already translated by the service's caller where needed)."""
+    (already translated by the service's caller where needed); ``field`` names the
+    form field at fault, if one is."""
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        self.field = field
 
 
 class NotAllowed(DomainError):

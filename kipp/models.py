@@ -14,6 +14,16 @@ from kipp.judging.models import (
     Team,
 )
 from kipp.outbox.models import OutboxMessage
+from kipp.scoring.models import (
+    AggregationRun,
+    ProposalScore,
+    Reconciliation,
+    RubricBand,
+    ScoreReminder,
+    ScoreSheet,
+    ScoringAspect,
+    ScoringScheme,
+)
 from kipp.screening.models import Announcement, ScreeningCheck, ScreeningReason, ScreeningReview
 from kipp.proposals.models import (
     DeadlineExtension,
@@ -30,5 +40,6 @@ __all__ = [
     "RequiredDocument", "Sdg", "Section", "Stage", "EmailMessage", "OutboxMessage", "Award", "Innovation",
     "Notification", "DeadlineExtension", "KhususInvitation", "Proposal", "ProposalAnswer", "ProposalEvent",
     "ProposalFile", "SubmissionReminder", "Assignment", "AssignmentRun", "ConflictDeclaration", "PoolMember",
-    "Team", "Announcement", "ScreeningCheck", "ScreeningReason", "ScreeningReview",
+    "Team", "Announcement", "ScreeningCheck", "ScreeningReason", "ScreeningReview", "AggregationRun", "ProposalScore", "Reconciliation", "RubricBand", "ScoreReminder",
+    "ScoreSheet", "ScoringAspect", "ScoringScheme",
 ]

@@ -73,6 +73,8 @@ class PoolMember(TimestampMixin, db.Model):
     max_load: Mapped[int | None]
     home_region_code: Mapped[str | None] = mapped_column(sa.ForeignKey("regions.code"))
     team_id: Mapped[int | None] = mapped_column(sa.ForeignKey("teams.id"))
+    # The team's chair sees its consolidation and may ask its judges to reconcile.
+    is_chair: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     invited_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     responded_at: Mapped[dt.datetime | None]
 

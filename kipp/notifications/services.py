@@ -99,6 +99,16 @@ def notification_text(kind: str, params: dict[str, Any]) -> tuple[str, str]:
             _("The secretariat has assigned %(count)s proposal(s) to you in %(edition)s. They are on your home "
               "page.", **params),
         ),
+        "sheet_reopened": lambda: (
+            _("A score sheet was reopened for you"),
+            _("The secretariat reopened your score sheet of %(proposal)s. Reason: %(reason)s. Change it if needed "
+              "and submit it again.", **params),
+        ),
+        "scoring_reminder": lambda: (
+            _("Reminder: %(count)s score sheet(s) to finish", **params),
+            _("You have %(count)s unfinished score sheet(s) in %(edition)s. The deadline is %(deadline)s.",
+              **params),
+        ),
     }
     return texts[kind]()
 

@@ -1,0 +1,248 @@
+"""Aggregation, run by the workers: a proposal's aggregate after each submitted sheet, and a
+stage's full recomputation (aggregates, normalisation, ranking) as one task with progress.
+
+Both are pure functions of the submitted sheets whose judges still hold the proposal, written
+as upserts: running them twice, or again after a worker died half-way, gives the same rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+
+from kipp.accounts.models import User
+from kipp.audit.services import record
+from kipp.db import utcnow
+from kipp.editions.models import EditionGroup
+from kipp.errors import DomainError
+from kipp.extensions import db
+from kipp.judging.models import RunStatus
+from kipp.outbox.dispatch import enqueue
+from kipp.outbox.registry import handles
+from kipp.proposals.models import Proposal
+from kipp.scoring import rules
+from kipp.scoring.models import AggregationRun, ProposalScore, ScoreSheet, ScoringScheme, SheetStatus
+from kipp.scoring.services import AGGREGATE_PROPOSAL, RECOMPUTE_STAGE, published_pairs, rule_aspects, tie_break_keys
+
+WRITE_BATCH = 500
+NORMALISATION_METHOD = "z-score per judge, rescaled to the stage's pooled mean and standard deviation"
+
+
+@dataclass
+class Figures:
+    """A proposal's aggregate as it should be stored."""
+
+    proposal_id: int
+    group: str
+    number: str
+    sheets: int
+    raw_total: Decimal | None
+    std_dev: Decimal | None
+    spread: Decimal | None
+    disagreement: bool
+    aspect_means: dict[str, str]
+    normalised_total: Decimal | None = None
+    rank: int | None = None
+
+
+def _counted_sheets(scheme: ScoringScheme, proposal_ids: Iterable[int] | None = None) -> list[tuple[int, int, dict]]:
+    """(proposal id, member id, scores) of every submitted sheet whose judge still holds the proposal."""
+    ids = list(proposal_ids) if proposal_ids is not None else None
+    query = sa.select(ScoreSheet.proposal_id, ScoreSheet.member_id, ScoreSheet.scores).where(
+        ScoreSheet.scheme_id == scheme.id, ScoreSheet.status == SheetStatus.SUBMITTED)
+    if ids is not None:
+        query = query.where(ScoreSheet.proposal_id.in_(ids))
+    held = published_pairs(scheme, ids)
+    return [(p, m, scores) for p, m, scores in db.session.execute(query) if (p, m) in held]
+
+
+def compute(scheme: ScoringScheme, proposal_ids: Iterable[int] | None = None, *,
+            with_ranking: bool = False) -> dict[int, Figures]:
+    """The figures of the stage's proposals (or of those listed) from their counted sheets."""
+    ids = list(proposal_ids) if proposal_ids is not None else None
+    expected = {p for p, _m in published_pairs(scheme, ids)}
+    sheets = _counted_sheets(scheme, ids)
+    proposal_ids_all = expected | {p for p, _m, _s in sheets}
+    info = {pid: (group, number or "") for pid, group, number in db.session.execute(
+        sa.select(Proposal.id, EditionGroup.code, Proposal.number)
+        .join(EditionGroup, EditionGroup.id == Proposal.group_id).where(Proposal.id.in_(proposal_ids_all)))
+    } if proposal_ids_all else {}
+    aspects_by_group = {group: rule_aspects(scheme, group) for group in {g for g, _n in info.values()}}
+    threshold = Decimal(scheme.disagreement_threshold)
+    totals: dict[tuple[int, int], Decimal] = {}
+    parts: dict[int, dict[str, list[Decimal]]] = defaultdict(lambda: defaultdict(list))
+    for proposal_id, member_id, scores in sheets:
+        aspects = aspects_by_group[info[proposal_id][0]]
+        values = {k: rules.parse_score((scores.get(k) or {}).get("value")) for k in (a.key for a in aspects)}
+        total = rules.weighted_total(values, aspects)
+        if total is None:
+            continue  # a sheet submitted under different aspects; it cannot be counted
+        totals[(member_id, proposal_id)] = total
+        for aspect in aspects:
+            parts[proposal_id][aspect.key].append(rules.weighted_part(values[aspect.key], aspect, aspects))
+    by_proposal: dict[int, list[Decimal]] = defaultdict(list)
+    for (_member, proposal_id), total in totals.items():
+        by_proposal[proposal_id].append(total)
+    figures = {}
+    for proposal_id in proposal_ids_all:
+        summary = rules.summarise(by_proposal.get(proposal_id, []), threshold)
+        means = {key: str(rules.quantize(sum(values, Decimal(0)) / len(values)))
+                 for key, values in parts.get(proposal_id, {}).items()}
+        group, number = info[proposal_id]
+        figures[proposal_id] = Figures(proposal_id, getattr(group, "value", group), number, summary.sheets,
+                                       summary.mean, summary.std_dev, summary.spread, summary.disagreement, means)
+    if with_ranking:
+        _normalise_and_rank(scheme, figures, totals)
+    return figures
+
+
+def _normalise_and_rank(scheme: ScoringScheme, figures: dict[int, Figures],
+                        totals: dict[tuple[int, int], Decimal]) -> None:
+    if scheme.normalise:
+        normalised = rules.normalise(totals, min_sheets=scheme.normalise_min_sheets,
+                                     scale=rules.Scale(scheme.scale_min, scheme.scale_max))
+        per_proposal: dict[int, list[Decimal]] = defaultdict(list)
+        for (_member, proposal_id), value in normalised.items():
+            per_proposal[proposal_id].append(value)
+        for proposal_id, values in per_proposal.items():
+            figures[proposal_id].normalised_total = rules.quantize(sum(values, Decimal(0)) / len(values))
+    keys = tie_break_keys(scheme)
+    by_group: dict[str, list[rules.RankEntry]] = defaultdict(list)
+    for item in figures.values():
+        chosen = item.normalised_total if scheme.normalise else item.raw_total
+        ties = tuple(Decimal(item.aspect_means.get(k, "0")) for k in keys)
+        by_group[item.group].append(rules.RankEntry(item.proposal_id, chosen, ties, (item.number,)))
+    for entries in by_group.values():
+        for position, entry in rules.rank(entries):
+            figures[entry.item].rank = position
+
+
+_STORED = ("sheets", "raw_total", "normalised_total", "std_dev", "spread", "disagreement", "aspect_means", "rank")
+
+
+def _write(scheme: ScoringScheme, figures: dict[int, Figures], *, with_ranking: bool,
+           progress: AggregationRun | None = None) -> int:
+    """Upsert the figures (only rows that differ are written); returns the rows written."""
+    existing = {row.proposal_id: row for row in db.session.execute(
+        sa.select(ProposalScore.id, ProposalScore.proposal_id, *(getattr(ProposalScore, c) for c in _STORED))
+        .where(ProposalScore.scheme_id == scheme.id,
+               *([ProposalScore.proposal_id.in_(list(figures))] if not with_ranking else [])))}
+    now = utcnow()
+    updates, inserts = [], []
+    for proposal_id, item in figures.items():
+        values = {c: getattr(item, c) for c in _STORED}
+        row = existing.get(proposal_id)
+        if row is None:
+            inserts.append({"scheme_id": scheme.id, "proposal_id": proposal_id, "computed_at": now, **values})
+            continue
+        if not with_ranking:  # a single proposal: the ranking columns wait for the stage's run
+            values["normalised_total"], values["rank"] = row.normalised_total, row.rank
+        if any(_differs(getattr(row, c), values[c]) for c in _STORED):
+            updates.append({"id": row.id, "computed_at": now, **values})
+    stale_ids = [row.id for pid, row in existing.items() if pid not in figures] if with_ranking else []
+    if stale_ids:
+        db.session.execute(sa.delete(ProposalScore).where(ProposalScore.id.in_(stale_ids)))
+    batches = [("insert", inserts[i:i + WRITE_BATCH]) for i in range(0, len(inserts), WRITE_BATCH)]
+    batches += [("update", updates[i:i + WRITE_BATCH]) for i in range(0, len(updates), WRITE_BATCH)]
+    for done, (kind, batch) in enumerate(batches, start=1):
+        if kind == "insert":
+            db.session.execute(sa.insert(ProposalScore), batch)
+        else:
+            db.session.execute(sa.update(ProposalScore), batch)
+        if progress is not None:
+            # Every row written is already its final value, so a crash between batches
+            # leaves nothing wrong, only unfinished; committing shows the progress.
+            progress.progress = 50 + 45 * done // len(batches)
+            db.session.commit()
+    return len(inserts) + len(updates) + len(stale_ids)
+
+
+def _differs(old: Any, new: Any) -> bool:
+    if isinstance(old, Decimal) or isinstance(new, Decimal):
+        return (None if old is None else Decimal(old)) != (None if new is None else Decimal(new))
+    return old != new
+
+
+def queue_recompute(scheme: ScoringScheme, actor: User | None = None) -> AggregationRun:
+    """A full recomputation, unless one is already waiting to start (it will see this change too)."""
+    waiting = db.session.scalar(sa.select(AggregationRun).where(
+        AggregationRun.scheme_id == scheme.id, AggregationRun.status == RunStatus.QUEUED).limit(1))
+    if waiting is not None:
+        return waiting
+    run = AggregationRun(scheme_id=scheme.id, requested_by_id=actor.id if actor else None)
+    db.session.add(run)
+    db.session.flush()
+    enqueue(RECOMPUTE_STAGE, run_id=run.id)
+    return run
+
+
+def request_recompute(actor: User, scheme: ScoringScheme) -> AggregationRun:
+    """The secretariat asks for a full recomputation of the stage (the service behind the button)."""
+    if db.session.scalar(sa.select(ScoreSheet.id).where(ScoreSheet.scheme_id == scheme.id).limit(1)) is None:
+        raise DomainError("no sheets", code="empty")
+    run = queue_recompute(scheme, actor)
+    record(actor, "scoring.recompute_requested", run)
+    return run
+
+
+@handles(AGGREGATE_PROPOSAL)
+def aggregate_proposal(outbox_id: int, *, scheme_id: int, proposal_id: int) -> None:
+    """The task after a sheet was submitted, reopened or discarded."""
+    scheme = db.session.get(ScoringScheme, scheme_id)
+    if scheme is None:
+        return
+    figures = compute(scheme, [proposal_id])
+    if not figures:
+        db.session.execute(sa.delete(ProposalScore).where(ProposalScore.scheme_id == scheme.id,
+                                                          ProposalScore.proposal_id == proposal_id))
+    else:
+        _write(scheme, figures, with_ranking=False)
+    scheme.ranking_stale = True
+    queue_recompute(scheme)
+
+
+@handles(RECOMPUTE_STAGE)
+def recompute_stage(outbox_id: int, *, run_id: int) -> None:
+    """The task: every aggregate, the normalisation and the ranking of a stage, with progress."""
+    run = db.session.get(AggregationRun, run_id)
+    if run is None or run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+        return
+    run.status, run.progress, run.started_at = RunStatus.RUNNING, 5, utcnow()
+    db.session.commit()
+    scheme = db.session.get(ScoringScheme, run.scheme_id)
+    try:
+        started = dt.datetime.now(dt.timezone.utc)
+        figures = compute(scheme, with_ranking=True)
+        run.progress = 50
+        db.session.commit()
+        written = _write(scheme, figures, with_ranking=True, progress=run)
+    except Exception as error:
+        db.session.rollback()
+        failed = db.session.get(AggregationRun, run_id)
+        failed.status, failed.finished_at, failed.error = RunStatus.FAILED, utcnow(), repr(error)[:2000]
+        db.session.commit()
+        raise
+    scheme.ranking_stale = False
+    scheme.ranked_at = utcnow()
+    scheme.ranking_params = ranking_params(scheme)
+    run.status, run.progress, run.finished_at = RunStatus.DONE, 100, utcnow()
+    run.result = {"proposals": len(figures), "written": written,
+                  "seconds": round((dt.datetime.now(dt.timezone.utc) - started).total_seconds(), 3)}
+    record(None, "scoring.recomputed", run, after=run.result)
+
+
+def ranking_params(scheme: ScoringScheme) -> dict[str, Any]:
+    """How the ranking was computed, recorded with it."""
+    return {
+        "total": "normalised" if scheme.normalise else "raw",
+        "normalisation": {"method": NORMALISATION_METHOD, "min_sheets": scheme.normalise_min_sheets}
+        if scheme.normalise else None,
+        "tie_break": tie_break_keys(scheme),
+        "passing_grade": str(scheme.passing_grade) if scheme.passing_grade is not None else None,
+        "disagreement_threshold": str(scheme.disagreement_threshold),
+        "scale": [scheme.scale_min, scheme.scale_max],
+    }
