@@ -73,6 +73,7 @@ def _register_blueprints(app: Flask) -> None:
     from kipp.screening.agency_views import bp as correction_bp
     from kipp.screening.public_views import bp as public_bp
     from kipp.screening.views import bp as screening_bp
+    from kipp.scoring.chair_views import bp as scoring_chair_bp
     from kipp.scoring.judge_views import bp as scoring_judge_bp
     from kipp.scoring.report_views import bp as scoring_reports_bp
     from kipp.scoring.views import bp as scoring_bp
@@ -81,5 +82,6 @@ def _register_blueprints(app: Flask) -> None:
         auth_bp, home_bp, accounts_bp, agencies_bp, local_bp, editions_bp, audit_bp, notifications_bp,
         innovations_bp, inbox_bp, agency_proposals_bp, proposals_admin_bp, deadlines_bp, assignment_bp, review_bp,
         screening_bp, correction_bp, public_bp, pools_bp, judge_bp, scoring_bp, scoring_reports_bp, scoring_judge_bp,
+        scoring_chair_bp,
     ):
         app.register_blueprint(blueprint)
