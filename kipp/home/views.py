@@ -60,7 +60,11 @@ def index() -> Any:
         return render_template("home/upp.html", **context)
     from kipp.assignment.views import my_assignments
 
+    from kipp.scoring.my_sheets import my_stages
+
     context["assignments"] = my_assignments(current_user.id)
+    context["scoring"] = my_stages(current_user.id)
+    context["scored"] = {(s.scheme.edition_id, s.scheme.stage) for s in context["scoring"]}
     return render_template("home/judge.html", **context)
 
 

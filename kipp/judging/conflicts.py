@@ -287,7 +287,7 @@ def _ids(items: Iterable[Any] | None) -> set[int] | None:
 
 
 def load_region_names() -> dict[str, str]:
-    return dict(db.session.execute(sa.select(Region.code, Region.name)).tuples().all())
+    return {code: name for code, name in db.session.execute(sa.select(Region.code, Region.name))}
 
 
 def judge_facts(edition: Edition, stage: StageKind, members: Iterable[PoolMember | int] | None = None, *,
