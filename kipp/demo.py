@@ -4,6 +4,7 @@ the 2023 edition from the template, and a current edition open for submissions."
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from kipp.editions import services as editions
 from kipp.editions.kinds import STAGE_ORDER, GroupCode, StageKind
 from kipp.editions.models import Edition
 from kipp.extensions import db
+from kipp.judging.models import PoolMember
 from kipp.innovations import services as innovations
 from kipp.innovations.kinds import AwardTier
 
@@ -113,6 +115,7 @@ def seed(now: dt.datetime | None = None) -> list[DemoLogin]:
     _past_results(secretariat, by_name, units, current)
     _proposals(by_name, units, current, now)
     _judging(secretariat, current)
+    _scoring_season(secretariat, past, by_name, units, now)
     return LOGINS
 
 
@@ -133,6 +136,87 @@ def _judging(actor: User, edition: Edition) -> None:
     panelist = next(login for login in LOGINS if login.role is Role.PANELIST)
     pools.invite_to_pool(actor, edition, StageKind.PANEL_REVIEW, email=panelist.email, name=panelist.name,
                          role=Role.PANELIST)
+
+
+# A scoring stage under way in KIPP 2023 (a replay for training): twelve screened proposals,
+# assigned optimally to the four evaluators and published; three of them have scored
+# (one harsh, one lenient), Dr. Evaluator UI has not begun: log in as them to play it.
+SEASON_2023 = [
+    ("Pemerintah Kabupaten Banyuwangi", "Dinas Kesehatan", "Sehat Bersama Posyandu Remaja"),
+    ("Pemerintah Kota Manado", "Dinas Kependudukan dan Pencatatan Sipil", "Akta Online Kelurahan"),
+    ("Pemerintah Kabupaten Banyuwangi", "Dinas Kesehatan", "Rumah Gizi Desa"),
+    ("Pemerintah Kota Manado", "Dinas Kependudukan dan Pencatatan Sipil", "KTP Keliling Pulau"),
+    ("Pemerintah Kabupaten Banyuwangi", "Dinas Kesehatan", "Ambulans Desa Terpadu"),
+    ("Pemerintah Kota Manado", "Dinas Kependudukan dan Pencatatan Sipil", "Layanan Dokumen Lansia"),
+    ("Pemerintah Kabupaten Banyuwangi", "Dinas Kesehatan", "Puskesmas Ramah Disabilitas"),
+    ("Pemerintah Kota Manado", "Dinas Kependudukan dan Pencatatan Sipil", "Antrian Daring Dukcapil"),
+    ("Pemerintah Kabupaten Banyuwangi", "Dinas Kesehatan", "Tanggap Stunting Terpadu"),
+    ("Pemerintah Kota Manado", "Dinas Kependudukan dan Pencatatan Sipil", "Sahabat Disabilitas Dukcapil"),
+    ("Pemerintah Kabupaten Banyuwangi", "Dinas Kesehatan", "Obat Antar Rumah"),
+    ("Pemerintah Kota Manado", "Dinas Kependudukan dan Pencatatan Sipil", "Kartu Identitas Anak Sekolah"),
+]
+# How each evaluator who has already scored tends to score (added to a proposal's merit).
+JUDGE_BIAS = {"evaluator@kipp.demo": 0, "evaluator.sulut@kipp.demo": -12, "evaluator.unhas@kipp.demo": 8}
+
+
+def _scoring_season(actor: User, edition: Edition, by_name: dict[str, Agency], units: dict[tuple[str, str], int],
+                    now: dt.datetime) -> None:
+    from kipp.assignment import services as assignment
+    from kipp.judging import pools
+    from kipp.judging.models import AssignmentRun, RunStatus
+    from kipp.proposals.models import Proposal, ProposalAnswer
+    from kipp.proposals.states import ProposalStatus
+    from kipp.scoring import services as scoring
+
+    umum = next(g for g in edition.groups if g.code is GroupCode.UMUM)
+    upps = {u.unit_id: u for u in db.session.scalars(sa.select(User).where(User.role == Role.UPP))}
+    submitted_at = dt.datetime(2023, 5, 5, 3, 0, tzinfo=dt.timezone.utc)
+    merit = {}
+    for n, (agency_name, unit_name, title) in enumerate(SEASON_2023):
+        unit_id = units[(agency_name, unit_name)]
+        proposal = Proposal(edition_id=edition.id, group_id=umum.id, category_id=edition.categories[n % 4].id,
+                            agency_id=by_name[agency_name].id, unit_id=unit_id, created_by_id=upps[unit_id].id,
+                            title=title, innovation_start_date=dt.date(2020, 1 + n % 12, 1),
+                            video_url="https://www.youtube.com/watch?v=kipp-demo", is_application=False,
+                            status=ProposalStatus.ADMIN_PASSED, submitted_at=submitted_at,
+                            number=f"2023-U-demo-{n}",  # numbered from its id below, as submission does
+                            submitted_by_id=actor.id)
+        db.session.add(proposal)
+        db.session.flush()
+        proposal.number = f"2023-U-{proposal.id:05d}"
+        proposal.answers = [ProposalAnswer(section_id=s.id, text=f"{title}: {s.title_id.lower()} — jawaban contoh "
+                                           f"yang diringkas untuk demo.", word_count=8) for s in umum.sections]
+        merit[proposal.id] = 62 + (n * 7) % 30
+    categories = [c.id for c in edition.categories]
+    for n, login in enumerate(login for login in LOGINS if login.role is Role.EVALUATOR):
+        member = pools.invite_to_pool(actor, edition, StageKind.EVALUATION, email=login.email, name=login.name,
+                                      role=Role.EVALUATOR, affiliation=login.affiliation)
+        person = db.session.scalar(sa.select(User).where(User.email == login.email))
+        pools.respond(person, member, True, expertise=[categories[n % 4]])
+    edition.reviewers_per_proposal = 2
+    run = AssignmentRun(edition_id=edition.id, stage=StageKind.EVALUATION, params={"k": 2}, requested_by_id=actor.id)
+    db.session.add(run)
+    db.session.flush()
+    assignment.solve_run(0, run_id=run.id)
+    if run.status is not RunStatus.DONE:
+        raise RuntimeError(f"the demo assignment did not solve: {run.result}")
+    assignment.publish(actor, edition, StageKind.EVALUATION)
+    scheme = scoring.create_scheme(actor, edition, StageKind.EVALUATION)
+    scoring.update_settings(actor, scheme, deadline=now + dt.timedelta(days=5), passing_grade=Decimal("75"),
+                            disagreement_threshold=Decimal("5"))
+    aspects = scheme.aspects_of(GroupCode.UMUM)
+    for email, bias in JUDGE_BIAS.items():
+        person = db.session.scalar(sa.select(User).where(User.email == email))
+        member = db.session.scalar(sa.select(PoolMember).where(
+            PoolMember.edition_id == edition.id, PoolMember.stage == StageKind.EVALUATION,
+            PoolMember.user_id == person.id))
+        for proposal_id, _member_id in sorted(p for p in scoring.published_pairs(scheme) if p[1] == member.id):
+            proposal = db.session.get(Proposal, proposal_id)
+            values = {a.key: str(max(0, min(100, merit[proposal_id] + bias + (i * 5) % 11 - 5)))
+                      for i, a in enumerate(aspects)}
+            scoring.save_sheet(person, scheme, member, proposal, version=0, values=values,
+                               comments={a.key: "Cukup jelas; bukti terbatas." for a in aspects}, submit=True,
+                               now=now - dt.timedelta(days=2 - (proposal_id % 3)))
 
 
 # Past results, so that eligibility has a history to check from the first day.

@@ -1,0 +1,78 @@
+"""A judge scores in a real browser: from the dashboard to a submitted sheet, with the total
+computed as they type, drafts that survive an ended session, and a refused sheet that keeps
+what was typed. Then the secretariat follows the stage."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_roles_in_browser import log_in
+
+pytestmark = pytest.mark.browser
+
+
+def fill_sheet(page: Any, score: str, comment: str = "") -> int:
+    aspects = page.get_by_test_id("aspect")
+    count = aspects.count()
+    for i in range(count):
+        aspect = aspects.nth(i)
+        aspect.locator("input[type=number]").fill(score)
+        if comment:
+            aspect.locator("textarea").fill(comment)
+    return count
+
+
+def test_a_judge_scores_from_the_dashboard_to_a_submitted_sheet(page: Any, live_server: str) -> None:
+    log_in(page, "evaluator.ui@kipp.demo")
+    page.goto("/score/")
+    sheets = page.get_by_test_id("my-sheets")
+    expect(sheets).to_be_visible()
+    assert sheets.locator("tr[data-status=submitted]").count() == 0
+    total_rows = sheets.locator("tbody tr").count()
+    assert total_rows >= 3
+
+    page.get_by_test_id("next-unfinished").first.click()
+    expect(page.get_by_test_id("proposal-print")).to_be_visible()
+    first_url = page.url
+    fill_sheet(page, "80")
+    expect(page.get_by_test_id("sheet-total")).to_have_text("80.00")
+    expect(page.get_by_test_id("save-status")).to_contain_text(re.compile(r"\d{2}[.:]\d{2}"))  # autosaved at …
+    page.reload()
+    expect(page.locator("input[type=number]").first).to_have_value("80")
+
+    # The session ends while the judge types: nothing is lost.
+    page.context.clear_cookies()
+    page.locator("textarea[name^=comment-]").first.fill("Dampak terukur di tiga kecamatan.")
+    expect(page.get_by_test_id("save-error")).to_be_visible()
+    log_in(page, "evaluator.ui@kipp.demo")
+    page.goto(first_url)
+    page.locator("#restore-button").click()
+    expect(page.locator("textarea[name^=comment-]").first).to_have_value("Dampak terukur di tiga kecamatan.")
+    expect(page.get_by_test_id("save-error")).to_be_hidden()
+
+    # A top score without a comment is refused; what was typed stays.
+    page.locator("input[type=number]").nth(1).fill("100")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("submit-sheet").click()
+    expect(page.get_by_test_id("problem")).to_be_visible()
+    expect(page.locator("input[type=number]").nth(1)).to_have_value("100")
+    page.locator("textarea[name^=comment-]").nth(1).fill("Sangat menonjol: direplikasi 12 daerah.")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("submit-sheet").click()
+    expect(page.get_by_test_id("sheet-locked")).to_be_visible()
+    expect(page.locator("input[type=number]").first).to_be_disabled()
+
+    # "Save and next" keeps a draft and opens the next unfinished proposal.
+    page.get_by_test_id("next-unfinished").click()
+    second_url = page.url
+    assert second_url != first_url
+    page.locator("input[type=number]").first.fill("70")
+    page.get_by_test_id("save-next").click()
+    expect(page).not_to_have_url(second_url)
+    page.goto("/score/")
+    expect(page.get_by_test_id("my-sheets").locator("tr[data-status=submitted]")).to_have_count(1)
+    expect(page.get_by_test_id("my-sheets").locator("tr[data-status=draft]")).to_have_count(1)
