@@ -59,7 +59,7 @@ def scored_stage(*, proposals: int = 4, judges: int = 4, per_proposal: int = 3, 
     db.session.flush()
     for n, proposal in enumerate(items):
         for j in range(per_proposal):
-            member = members[(n + j) % judges]
+            member = members[(n * per_proposal + j) % judges]
             db.session.add(Assignment(edition_id=edition.id, stage=stage, proposal_id=proposal.id,
                                       member_id=member.id, state=AssignmentState.PUBLISHED, source="test"))
     db.session.flush()
