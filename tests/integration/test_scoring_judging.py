@@ -254,3 +254,29 @@ def test_after_own_submission_a_judge_sees_the_others(app, db_session):
     client.post(url(proposal), data=form(SCORES, action="submit"))
     page = client.get(url(proposal)).get_data(as_text=True)
     assert 'data-testid="colleagues"' in page and "37.00" in page and second.user.name not in page
+
+
+def test_automatic_reminders_go_to_unfinished_judges_once_a_day_near_the_deadline(app, db_session):
+    import datetime as dt
+
+    from kipp.db import utcnow
+    from kipp.scoring.jobs import remind_judges
+
+    stage = scored_stage(proposals=2, judges=3, per_proposal=3)
+    done, late, idle = stage.members
+    for proposal in stage.proposals:
+        fill(stage, done, proposal, 75)
+    fill(stage, late, stage.proposals[0], 70, submit=False)
+    now = utcnow()
+    stage.scheme.deadline, stage.scheme.reminder_days = now + dt.timedelta(days=5), 2
+    db_session.commit()
+    assert remind_judges(now=now) == 0  # not yet: more than 2 days before the deadline
+    assert remind_judges(now=now + dt.timedelta(days=3, hours=1)) == 2
+    notes = db_session.scalars(sa.select(Notification).where(Notification.kind == "scoring_reminder")).all()
+    assert sorted(n.user_id for n in notes) == sorted([late.user_id, idle.user_id])
+    assert any("2 unfinished score sheet(s)" in n.message for n in notes)
+    assert remind_judges(now=now + dt.timedelta(days=3, hours=5)) == 0  # once a day
+    assert remind_judges(now=now + dt.timedelta(days=4, hours=2)) == 2
+    stage.scheme.closed = True
+    db_session.commit()
+    assert remind_judges(now=now + dt.timedelta(days=6)) == 0
