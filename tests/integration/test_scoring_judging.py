@@ -280,3 +280,22 @@ def test_automatic_reminders_go_to_unfinished_judges_once_a_day_near_the_deadlin
     stage.scheme.closed = True
     db_session.commit()
     assert remind_judges(now=now + dt.timedelta(days=6)) == 0
+
+
+def test_the_judge_dashboard_and_sheet_run_a_constant_number_of_queries(app, db_session):
+    from tests.integration.test_proposals_overview import _count_queries
+
+    counts = {}
+    for size, year in ((3, 2033), (12, 2034)):
+        stage = scored_stage(proposals=size, judges=3, per_proposal=3, year=year)
+        member = stage.members[0]
+        mine = stage.proposals_of(member)
+        for proposal in mine[: size // 2]:
+            fill(stage, member, proposal, 75)
+        client = judge_client(app, member)
+        last_id = mine[-1].id
+        dashboard = _count_queries(client, db_session, "/score/")
+        assert dashboard[0].get_data(as_text=True).count("<tr data-status") == size
+        sheet = _count_queries(client, db_session, f"/score/evaluation/{last_id}")
+        counts[size] = (len(dashboard[1]), len(sheet[1]))
+    assert counts[3] == counts[12], counts
