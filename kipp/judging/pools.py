@@ -82,6 +82,7 @@ MESSAGES: dict[str, Any] = {
     "team_has_assignments": _l("The team “%(name)s” already has assignments and cannot be deleted."),
     "team_other_stage": _l("This team belongs to another stage."),
     "declined_in_team": _l("A person who declined the invitation cannot join a team."),
+    "chair_not_in_team": _l("The chair must be a member of the team."),
     "not_in_pool": _l("You are not in a pool of this edition."),
     "agency_required": _l("Choose the agency."),
     "region_required": _l("Choose the region."),
@@ -401,8 +402,25 @@ def set_team(actor: User | None, member: PoolMember, team: Team | None) -> None:
         return
     before = member_snapshot(member)
     member.team = team
+    # Chairing belongs to the team left behind.
+    member.is_chair = False
     db.session.flush()
     record(actor, "pool.team_set", member, before=before, after=member_snapshot(member), label=_member_label(member))
+
+
+def set_chair(actor: User | None, team: Team, member: PoolMember | None) -> None:
+    """Make ``member`` the chair of their team (the previous chair steps down); None: no chair."""
+    _require_secretariat(actor)
+    if member is not None and member.team_id != team.id:
+        raise _fail("chair_not_in_team", "member_id")
+    before = {"chair": next((m.id for m in team.members if m.is_chair), None)}
+    for other in team.members:
+        other.is_chair = other is member
+    if member is not None:
+        member.is_chair = True
+    db.session.flush()
+    record(actor, "pool.chair_set", team, before=before, after={"chair": member.id if member else None},
+           label=f"{team.name}: {_member_label(member)}" if member else team.name)
 
 
 # --- declared conflicts --------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from collections import defaultdict
 from typing import Any, Callable
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -291,6 +291,20 @@ def edit_team(edition_id: int, stage: str, team_id: int) -> Any:
         if ok:
             return redirect(url_for("pools.teams", edition_id=edition.id, stage=kind.value))
     return _render("pools/team.html", edition, kind, "teams", team=team, form=form)
+
+
+@bp.route("/<int:edition_id>/<stage>/teams/<int:team_id>/chair", methods=["POST"])
+def set_chair(edition_id: int, stage: str, team_id: int) -> Any:
+    edition, kind = _edition_stage(edition_id, stage)
+    team = _team(edition, kind, team_id)
+    if not FlaskForm().validate():
+        abort(400)
+    member_id = request.form.get("member_id", 0, type=int)
+    member = _member(edition, kind, member_id) if member_id else None
+    save(None, pools.set_chair, team, member,
+         success=_("%(name)s chairs the team %(team)s.", name=member.user.name, team=team.name) if member
+         else _("The team %(team)s has no chair.", team=team.name))
+    return redirect(url_for("pools.edit_team", edition_id=edition.id, stage=kind.value, team_id=team.id))
 
 
 @bp.route("/<int:edition_id>/<stage>/teams/<int:team_id>/delete", methods=["POST"])
