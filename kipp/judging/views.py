@@ -161,7 +161,7 @@ def stage(edition_id: int, stage: str) -> Any:
         .where(ConflictDeclaration.edition_id == edition.id,
                ConflictDeclaration.user_id.in_([m.user_id for m in members]))
         .group_by(ConflictDeclaration.user_id)
-    ).tuples().all()) if members else {}
+    )) if members else {}
     return _render("pools/members.html", edition, kind, "members", members=members, declared=declared)
 
 

@@ -96,6 +96,18 @@ ACCESS: dict[str, Any] = {
         "screening.move_reason", "screening.announcements", "screening.statistics",
     )},
     **{e: LOCAL for e in ("correction.index", "correction.detail", "correction.resubmit")},
+    **{e: SEC for e in (
+        "scoring.index", "scoring.stage", "scoring.create", "scoring.remind", "scoring.reveal", "scoring.recompute",
+        "scoring.status", "scoring.settings", "scoring.aspect", "scoring.consolidation", "scoring.proposal",
+        "scoring.reconcile", "scoring.add_judge", "scoring.reopen", "scoring.ranking", "pools.set_chair",
+        "scoring_reports.charts", "scoring_reports.sheets_xlsx", "scoring_reports.ranking_xlsx",
+    )},
+    # The world's judges are both assigned the proposal and chair its team, consolidation open.
+    **{e: JUDGES for e in (
+        "scoring_judge.dashboard", "scoring_judge.sheet", "scoring_judge.save", "scoring_judge.autosave",
+        "scoring_judge.declare_conflict", "scoring_chair.index", "scoring_chair.consolidation",
+        "scoring_chair.proposal", "scoring_chair.reconcile",
+    )},
     "public.edition": PUBLIC,
     "public.announcement": PUBLIC,
     **{e: LOCAL for e in (
@@ -161,6 +173,8 @@ def world(db_session):
     team = Team(edition_id=edition.id, stage=StageKind.EVALUATION, name="Tim Uji")
     db_session.add(team)
     db_session.flush()
+    for member in members.values():
+        member.team_id, member.is_chair = team.id, True
     assignment = None
     for role, member in members.items():
         assignment = Assignment(edition_id=edition.id, stage=StageKind.EVALUATION, proposal_id=proposal.id,
@@ -174,6 +188,16 @@ def world(db_session):
     announcement = Announcement(edition_id=edition.id, kind="screening", number="B/1/PP.00.05/2031",
                                 title="Hasil seleksi administrasi", published_by_id=logins[Role.SECRETARIAT].id)
     db_session.add(announcement)
+    db_session.flush()
+    from kipp.scoring import services as scoring
+    from kipp.scoring.models import ScoreSheet, SheetStatus
+
+    scheme = scoring.create_scheme(None, edition, StageKind.EVALUATION)
+    scoring.reveal(None, scheme)
+    sheet = ScoreSheet(scheme_id=scheme.id, proposal_id=proposal.id, member_id=members[Role.PANELIST].id,
+                       status=SheetStatus.SUBMITTED, submitted_at=edition.created_at, scores={},
+                       weighted_total=70)
+    db_session.add(sheet)
     db_session.flush()
     notifications = {}
     for role, person in logins.items():
@@ -191,7 +215,8 @@ def world(db_session):
         "invitation_id": invitation.id, "proposal_id": proposal.id, "file_id": attached.id,
         "notification_id": notifications[Role.SECRETARIAT], "stage": "evaluation", "assignment_id": assignment.id,
         "member_id": members[Role.EVALUATOR].id, "reason_id": reason.id, "change": "deactivate", "year": 2031,
-        "announcement_id": announcement.id, "team_id": team.id, "kind": "agency",
+        "announcement_id": announcement.id, "team_id": team.id, "kind": "agency", "sheet_id": sheet.id,
+        "aspect_id": scheme.aspects[0].id,
     }
     return logins, values, notifications
 
