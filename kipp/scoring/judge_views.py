@@ -44,8 +44,10 @@ def plain_number(value: Any) -> str:
 
 @bp.route("/")
 def dashboard() -> Any:
+    chairs = db.session.scalar(sa.select(PoolMember.id).where(PoolMember.user_id == current_user.id,
+                                                              PoolMember.is_chair).limit(1)) is not None
     return render_template("scoring_judge/dashboard.html", stages=my_sheets.my_stages(current_user.id),
-                           now=utcnow())
+                           now=utcnow(), chairs=chairs)
 
 
 def _load(stage: str, proposal_id: int) -> tuple[ScoringScheme, PoolMember, Proposal]:
