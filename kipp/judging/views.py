@@ -156,12 +156,12 @@ def index() -> Any:
 def stage(edition_id: int, stage: str) -> Any:
     edition, kind = _edition_stage(edition_id, stage)
     members = _members(edition, kind)
-    declared = dict(db.session.execute(
+    declared = {user_id: count for user_id, count in db.session.execute(
         sa.select(ConflictDeclaration.user_id, sa.func.count())
         .where(ConflictDeclaration.edition_id == edition.id,
                ConflictDeclaration.user_id.in_([m.user_id for m in members]))
         .group_by(ConflictDeclaration.user_id)
-    )) if members else {}
+    )} if members else {}
     return _render("pools/members.html", edition, kind, "members", members=members, declared=declared)
 
 
