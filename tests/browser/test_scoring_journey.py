@@ -76,3 +76,43 @@ def test_a_judge_scores_from_the_dashboard_to_a_submitted_sheet(page: Any, live_
     page.goto("/score/")
     expect(page.get_by_test_id("my-sheets").locator("tr[data-status=submitted]")).to_have_count(1)
     expect(page.get_by_test_id("my-sheets").locator("tr[data-status=draft]")).to_have_count(1)
+
+
+def test_the_secretariat_follows_consolidates_ranks_and_exports_the_stage(page: Any, live_server: str) -> None:
+    log_in(page, "sekretariat@kipp.demo")
+    page.goto("/admin/scoring/")
+    stage_row = page.get_by_test_id("stage-row").filter(has_text="KIPP 2023").first
+    stage_row.get_by_role("link").first.click()
+    expect(page.get_by_test_id("totals")).to_be_visible()
+    assert int(page.get_by_test_id("count-expected").inner_text()) == 24
+    assert int(page.get_by_test_id("count-submitted").inner_text()) >= 18
+    ui_row = page.get_by_test_id("judge-row").filter(has_text="Dr. Evaluator UI")
+    expect(ui_row).to_be_visible()
+    ui_row.get_by_role("button").click()  # remind this judge
+    expect(page.locator(".alert-success").first).to_be_visible()
+
+    page.get_by_test_id("scoring-tabs").get_by_role("link").nth(2).click()  # consolidation
+    flagged = page.locator("[data-testid=consolidation-row][data-flagged='1']")
+    assert flagged.count() >= 1
+    flagged.first.get_by_role("link").first.click()
+    matrix = page.get_by_test_id("matrix")
+    expect(matrix).to_be_visible()
+    expect(page.get_by_test_id("flag")).to_be_visible()
+    expect(matrix.get_by_test_id("comment").first).to_contain_text("bukti terbatas")
+    reconcile = page.get_by_test_id("reconcile-form")
+    reconcile.locator("textarea").fill("Signifikansi dinilai sangat berbeda; mohon ditinjau kembali.")
+    page.once("dialog", lambda dialog: dialog.accept())
+    reconcile.get_by_role("button").click()
+    expect(page.get_by_test_id("reconciliations")).to_contain_text("Signifikansi dinilai sangat berbeda")
+
+    page.get_by_test_id("scoring-tabs").get_by_role("link").nth(3).click()  # ranking
+    expect(page.get_by_test_id("ranking")).to_be_visible()
+    assert page.get_by_test_id("rank-row").count() == 12
+    expect(page.get_by_test_id("how-computed")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_test_id("exports").get_by_role("link").last.click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+
+    page.get_by_test_id("scoring-tabs").get_by_role("link").nth(4).click()  # charts
+    expect(page.locator("svg").first).to_be_visible()
+    assert page.locator("svg").count() >= 3
