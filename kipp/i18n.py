@@ -37,6 +37,11 @@ def wib_datetime(value: dt.datetime | None) -> str:
     return to_wib(value).strftime("%d-%m-%Y %H:%M") + " WIB"
 
 
+def wib_time(value: dt.datetime) -> str:
+    """The time of day in WIB, for "saved at 14:05:09 WIB"."""
+    return to_wib(value).strftime("%H:%M:%S") + " WIB"
+
+
 def from_wib(naive: dt.datetime) -> dt.datetime:
     """A date and time typed in a form, read as WIB, as an aware UTC datetime."""
     return naive.replace(tzinfo=WIB).astimezone(dt.timezone.utc)

@@ -49,49 +49,115 @@ class Figures:
     rank: int | None = None
 
 
-def _counted_sheets(scheme: ScoringScheme, proposal_ids: Iterable[int] | None = None) -> list[tuple[int, int, dict]]:
-    """(proposal id, member id, scores) of every submitted sheet whose judge still holds the proposal."""
+class _SheetReader:
+    """Reads a group's sheets: the weighted total (rules.weighted_total) and each aspect's weighted
+    part (rules.weighted_part). A stage's sheets hold few distinct values (whole points, mostly), so
+    each typed value is parsed, multiplied by its weight and turned into a part once per aspect;
+    the total adds the products in the aspects' order and divides once, as rules.weighted_total
+    does, with the same Decimal operations (so the same result to the last digit)."""
+
+    def __init__(self, aspects: list[rules.Aspect]) -> None:
+        self.aspects = aspects
+        self.keys = tuple(a.key for a in aspects)
+        self.total_weight = sum((a.weight for a in aspects), Decimal(0))
+        self.countable = bool(aspects) and self.total_weight > 0
+        # Per aspect: (type, raw value) -> (product, part), or None for an unscored aspect.
+        self.known: list[dict[tuple[type, Any], tuple[Decimal, Decimal] | None]] = [{} for _ in aspects]
+
+    def _entry(self, index: int, raw: Any) -> tuple[Decimal, Decimal] | None:
+        value = rules.parse_score(raw)
+        if value is None:
+            return None
+        aspect = self.aspects[index]
+        return value * aspect.weight, rules.weighted_part(value, aspect, self.aspects)
+
+    def read(self, scores: dict[str, Any]) -> tuple[Decimal, tuple[Decimal, ...]] | None:
+        """(weighted total, parts) of a sheet, or None when it cannot be counted (an aspect unscored)."""
+        if not self.countable:
+            return None
+        acc = Decimal(0)
+        sheet_parts = []
+        for index, key in enumerate(self.keys):
+            raw = (scores.get(key) or {}).get("value")
+            known = self.known[index]
+            try:
+                entry = known[(type(raw), raw)]
+            except KeyError:
+                entry = known[(type(raw), raw)] = self._entry(index, raw)
+            except TypeError:  # an unhashable value (not a score): parsed each time
+                entry = self._entry(index, raw)
+            if entry is None:
+                return None
+            acc += entry[0]
+            sheet_parts.append(entry[1])
+        return rules.quantize(acc / self.total_weight), tuple(sheet_parts)
+
+
+def _counted_sheets(scheme: ScoringScheme, proposal_ids: Iterable[int] | None = None, *,
+                   held: set[tuple[int, int]] | None = None) -> list[tuple[int, int, dict]]:
+    """(proposal id, member id, scores) of every submitted sheet whose judge still holds the proposal
+    (``held``: the stage's published pairs, when the caller has them already)."""
     ids = list(proposal_ids) if proposal_ids is not None else None
     query = sa.select(ScoreSheet.proposal_id, ScoreSheet.member_id, ScoreSheet.scores).where(
         ScoreSheet.scheme_id == scheme.id, ScoreSheet.status == SheetStatus.SUBMITTED)
     if ids is not None:
         query = query.where(ScoreSheet.proposal_id.in_(ids))
-    held = published_pairs(scheme, ids)
+    if held is None:
+        held = published_pairs(scheme, ids)
     return [(p, m, scores) for p, m, scores in db.session.execute(query) if (p, m) in held]
+
+
+def _proposal_info(scheme: ScoringScheme, proposal_ids: set[int], *, whole_stage: bool) -> dict[int, tuple[Any, str]]:
+    """Proposal id -> (group code, number). For a whole stage the edition's proposals are read
+    without an IN list of thousands of ids (binding and parsing that costs more than the rows)."""
+    if not proposal_ids:
+        return {}
+    query = (sa.select(Proposal.id, EditionGroup.code, Proposal.number)
+             .join(EditionGroup, EditionGroup.id == Proposal.group_id))
+    info: dict[int, tuple[Any, str]] = {}
+    if whole_stage:
+        for pid, group, number in db.session.execute(query.where(Proposal.edition_id == scheme.edition_id)):
+            if pid in proposal_ids:
+                info[pid] = (group, number or "")
+    missing = proposal_ids - info.keys()  # all of them for a few proposals; none, normally, for a stage
+    if missing:
+        for pid, group, number in db.session.execute(query.where(Proposal.id.in_(sorted(missing)))):
+            info[pid] = (group, number or "")
+    return info
 
 
 def compute(scheme: ScoringScheme, proposal_ids: Iterable[int] | None = None, *,
             with_ranking: bool = False) -> dict[int, Figures]:
     """The figures of the stage's proposals (or of those listed) from their counted sheets."""
     ids = list(proposal_ids) if proposal_ids is not None else None
-    expected = {p for p, _m in published_pairs(scheme, ids)}
-    sheets = _counted_sheets(scheme, ids)
+    held = published_pairs(scheme, ids)
+    expected = {p for p, _m in held}
+    sheets = _counted_sheets(scheme, ids, held=held)
     proposal_ids_all = expected | {p for p, _m, _s in sheets}
-    info = {pid: (group, number or "") for pid, group, number in db.session.execute(
-        sa.select(Proposal.id, EditionGroup.code, Proposal.number)
-        .join(EditionGroup, EditionGroup.id == Proposal.group_id).where(Proposal.id.in_(proposal_ids_all)))
-    } if proposal_ids_all else {}
+    info = _proposal_info(scheme, proposal_ids_all, whole_stage=ids is None)
     aspects_by_group = {group: rule_aspects(scheme, group) for group in {g for g, _n in info.values()}}
     threshold = Decimal(scheme.disagreement_threshold)
     totals: dict[tuple[int, int], Decimal] = {}
-    parts: dict[int, dict[str, list[Decimal]]] = defaultdict(lambda: defaultdict(list))
+    # Per proposal, the weighted parts of each counted sheet, in the order of the group's aspects.
+    parts: dict[int, list[tuple[Decimal, ...]]] = defaultdict(list)
+    readers = {group: _SheetReader(aspects) for group, aspects in aspects_by_group.items()}
     for proposal_id, member_id, scores in sheets:
-        aspects = aspects_by_group[info[proposal_id][0]]
-        values = {k: rules.parse_score((scores.get(k) or {}).get("value")) for k in (a.key for a in aspects)}
-        total = rules.weighted_total(values, aspects)
-        if total is None:
+        read = readers[info[proposal_id][0]].read(scores)
+        if read is None:
             continue  # a sheet submitted under different aspects; it cannot be counted
-        totals[(member_id, proposal_id)] = total
-        for aspect in aspects:
-            parts[proposal_id][aspect.key].append(rules.weighted_part(values[aspect.key], aspect, aspects))
+        totals[(member_id, proposal_id)] = read[0]
+        parts[proposal_id].append(read[1])
     by_proposal: dict[int, list[Decimal]] = defaultdict(list)
     for (_member, proposal_id), total in totals.items():
         by_proposal[proposal_id].append(total)
     figures = {}
+    zero = Decimal(0)
     for proposal_id in proposal_ids_all:
         summary = rules.summarise(by_proposal.get(proposal_id, []), threshold)
-        means = {key: str(rules.quantize(sum(values, Decimal(0)) / len(values)))
-                 for key, values in parts.get(proposal_id, {}).items()}
+        mine = parts.get(proposal_id)
+        means = {} if not mine else {
+            key: str(rules.quantize(sum(column, zero) / len(column)))
+            for key, column in zip(readers[info[proposal_id][0]].keys, zip(*mine))}
         group, number = info[proposal_id]
         figures[proposal_id] = Figures(proposal_id, getattr(group, "value", group), number, summary.sheets,
                                        summary.mean, summary.std_dev, summary.spread, summary.disagreement, means)

@@ -302,7 +302,12 @@ def completion(scheme: ScoringScheme, sheets: Sequence["CountedSheet"], expected
     stage = scheme.edition.stage(scheme.stage)
     candidates = [d.day for d in days]
     if stage is not None:
-        candidates.append(to_wib(stage.opens_at).date())
+        opened = to_wib(stage.opens_at).date()
+        # A stage opened long before anyone scored (e.g. a replayed edition) would squeeze
+        # every submission into the last pixels: start a week before the first one instead.
+        if days and (days[0].day - opened).days > 30:
+            opened = days[0].day - dt.timedelta(days=7)
+        candidates.append(opened)
     if deadline is not None:
         candidates.append(to_wib(deadline).date())
     start, end = (min(candidates), max(candidates)) if candidates else (None, None)

@@ -20,7 +20,7 @@ from kipp.db import utcnow
 from kipp.editions.kinds import StageKind
 from kipp.errors import DomainError, NotAllowed
 from kipp.extensions import db
-from kipp.i18n import wib_datetime
+from kipp.i18n import wib_time
 from kipp.judging.models import PoolMember
 from kipp.proposals import printing
 from kipp.proposals.models import Proposal
@@ -63,6 +63,18 @@ def _load(stage: str, proposal_id: int) -> tuple[ScoringScheme, PoolMember, Prop
     if member is None:
         abort(404)
     return scheme, member, proposal
+
+
+def _target(stage: str, proposal_id: int) -> services.SaveTarget:
+    """The lean load of a save (autosave runs every few seconds per judge)."""
+    try:
+        kind = StageKind(stage)
+    except ValueError:
+        abort(404)
+    found = services.sheet_target(current_user, kind, proposal_id)
+    if found is None:
+        abort(404)
+    return found
 
 
 def _own_sheet(scheme: ScoringScheme, member: PoolMember, proposal: Proposal) -> ScoreSheet | None:
@@ -125,11 +137,12 @@ def sheet(stage: str, proposal_id: int) -> Any:
     return _render(scheme, member, proposal, sheet=_own_sheet(scheme, member, proposal))
 
 
-def _save(scheme: ScoringScheme, member: PoolMember, proposal: Proposal, *, submit: bool) -> ScoreSheet:
+def _save(scheme: ScoringScheme, member: PoolMember, proposal: Proposal, *, submit: bool,
+          sheet: Any = "load") -> ScoreSheet:
     values, comments, general = _posted()
     return services.save_sheet(current_user, scheme, member, proposal,
                                version=request.form.get("version", type=int) or 0, values=values,
-                               comments=comments, comment=general, submit=submit)
+                               comments=comments, comment=general, submit=submit, sheet=sheet)
 
 
 @bp.route("/<stage>/<int:proposal_id>", methods=["POST"])
@@ -174,9 +187,11 @@ def save(stage: str, proposal_id: int) -> Any:
 
 @bp.route("/<stage>/<int:proposal_id>/autosave", methods=["POST"])
 def autosave(stage: str, proposal_id: int) -> Any:
-    scheme, member, proposal = _load(stage, proposal_id)
+    target = _target(stage, proposal_id)
     try:
-        saved = _save(scheme, member, proposal, submit=False)
+        saved = _save(target.scheme, target.member, target.proposal, submit=False, sheet=target.sheet)
+        # Read before the commit expires them: no reload of the sheet afterwards.
+        version, total, saved_at = saved.version, saved.weighted_total, saved.updated_at
         db.session.commit()
     except NotAllowed:
         db.session.rollback()
@@ -192,8 +207,8 @@ def autosave(stage: str, proposal_id: int) -> Any:
         return jsonify(ok=False, code="stale", message=_(
             "This sheet was saved in another window or tab at the same moment. Reload the page to see the latest "
             "version; copy what you typed first.")), 409
-    return jsonify(ok=True, version=saved.version, saved_at=wib_datetime(saved.updated_at),
-                   total=str(saved.weighted_total) if saved.weighted_total is not None else None)
+    return jsonify(ok=True, version=version, saved_at=wib_time(saved_at),
+                   total=str(total) if total is not None else None)
 
 
 @bp.route("/<stage>/<int:proposal_id>/conflict", methods=["POST"])

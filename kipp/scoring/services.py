@@ -7,13 +7,14 @@ scores a proposal assigned to them, or to a team they are in."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from kipp.accounts.models import User
 from kipp.accounts.roles import Role
@@ -193,15 +194,62 @@ def published_pairs(scheme: ScoringScheme, proposal_ids: Iterable[int] | None = 
     return {(p, m) for p, m in db.session.execute(direct.union(via_team))}
 
 
+def _holds(proposal_id: Any) -> Any:
+    """SQL: the pool member (PoolMember) has this proposal published to them or to their team."""
+    return sa.exists().where(
+        Assignment.proposal_id == proposal_id, Assignment.edition_id == PoolMember.edition_id,
+        Assignment.stage == PoolMember.stage, Assignment.state == AssignmentState.PUBLISHED,
+        sa.or_(Assignment.member_id == PoolMember.id,
+               sa.and_(PoolMember.team_id.is_not(None), Assignment.team_id == PoolMember.team_id)))
+
+
 def member_for(user: User, scheme: ScoringScheme, proposal_id: int) -> PoolMember | None:
     """The judge's pool membership through which this proposal is theirs to score, if it is."""
-    members = db.session.scalars(sa.select(PoolMember).where(
+    return db.session.scalar(sa.select(PoolMember).where(
         PoolMember.user_id == user.id, PoolMember.edition_id == scheme.edition_id,
-        PoolMember.stage == scheme.stage, PoolMember.status == InvitationStatus.ACCEPTED)).all()
-    if not members:
-        return None
-    pairs = published_pairs(scheme, [proposal_id])
-    return next((m for m in members if (proposal_id, m.id) in pairs), None)
+        PoolMember.stage == scheme.stage, PoolMember.status == InvitationStatus.ACCEPTED,
+        _holds(proposal_id)).limit(1))
+
+
+# Autosave runs every few seconds for every judge at work: its reads are one prepared
+# statement for the proposal, scheme, membership and sheet, and one for the aspects.
+_SAVE_TARGET = (
+    sa.select(Proposal, ScoringScheme, PoolMember, ScoreSheet)
+    .join(ScoringScheme, sa.and_(ScoringScheme.edition_id == Proposal.edition_id,
+                                 ScoringScheme.stage == sa.bindparam("stage")))
+    .join(PoolMember, sa.and_(PoolMember.user_id == sa.bindparam("user_id"),
+                              PoolMember.edition_id == Proposal.edition_id, PoolMember.stage == ScoringScheme.stage,
+                              PoolMember.status == InvitationStatus.ACCEPTED, _holds(Proposal.id)))
+    .outerjoin(ScoreSheet, sa.and_(ScoreSheet.scheme_id == ScoringScheme.id, ScoreSheet.proposal_id == Proposal.id,
+                                   ScoreSheet.member_id == PoolMember.id))
+    .options(joinedload(Proposal.group))
+    .where(Proposal.id == sa.bindparam("proposal_id"))
+    .limit(1)
+)
+_GROUP_ASPECTS = (sa.select(ScoringAspect)
+                  .where(ScoringAspect.scheme_id == sa.bindparam("scheme_id"),
+                         ScoringAspect.group_code == sa.bindparam("group_code"))
+                  .order_by(ScoringAspect.position))
+
+
+@dataclass
+class SaveTarget:
+    scheme: ScoringScheme
+    member: PoolMember
+    proposal: Proposal
+    sheet: ScoreSheet | None
+
+
+def sheet_target(user: User, stage: StageKind, proposal_id: int) -> SaveTarget | None:
+    """What a save needs, or None when the proposal is not the judge's to score in this stage."""
+    found = db.session.execute(_SAVE_TARGET, {"stage": stage, "user_id": user.id,
+                                              "proposal_id": proposal_id}).first()
+    return SaveTarget(found[1], found[2], found[0], found[3]) if found is not None else None
+
+
+def group_aspects(scheme: ScoringScheme, group_code: Any) -> list[ScoringAspect]:
+    """The aspects of one group, without their rubric (a save needs only keys and weights)."""
+    return list(db.session.scalars(_GROUP_ASPECTS, {"scheme_id": scheme.id, "group_code": group_code}))
 
 
 # --- sheets --------------------------------------------------------------------------------------
@@ -213,7 +261,7 @@ def _messages(problems: list[rules.Problem], scheme: ScoringScheme) -> dict[str,
 
 def save_sheet(actor: User, scheme: ScoringScheme, member: PoolMember, proposal: Proposal, *, version: int,
                values: dict[str, str], comments: dict[str, str], comment: str | None = None,
-               submit: bool = False, now: dt.datetime | None = None) -> ScoreSheet:
+               submit: bool = False, now: dt.datetime | None = None, sheet: Any = "load") -> ScoreSheet:
     """Save a judge's draft (what they typed so far) or, with ``submit``, check it whole and lock it.
 
     ``version`` is the sheet version the judge's page was showing (0 for a new sheet):
@@ -222,9 +270,10 @@ def save_sheet(actor: User, scheme: ScoringScheme, member: PoolMember, proposal:
         raise NotAllowed(_("This is not your sheet."))
     if scheme.closed:
         raise DomainError(_("Scoring of this stage is closed."), code="closed")
-    sheet = db.session.scalar(sa.select(ScoreSheet).where(
-        ScoreSheet.scheme_id == scheme.id, ScoreSheet.proposal_id == proposal.id,
-        ScoreSheet.member_id == member.id))
+    if sheet == "load":  # the caller may have read it already (see sheet_target)
+        sheet = db.session.scalar(sa.select(ScoreSheet).where(
+            ScoreSheet.scheme_id == scheme.id, ScoreSheet.proposal_id == proposal.id,
+            ScoreSheet.member_id == member.id))
     current_version = sheet.version if sheet is not None else 0
     if version != current_version:
         raise DomainError(_("This sheet was saved in another window or tab since you opened it. Reload the page to "
@@ -235,12 +284,12 @@ def save_sheet(actor: User, scheme: ScoringScheme, member: PoolMember, proposal:
     if sheet is not None and sheet.status is SheetStatus.DISCARDED:
         raise DomainError(_("You declared a conflict of interest with this proposal; its sheet was discarded."),
                           code="discarded")
-    aspects = scheme.aspects_of(proposal.group.code)
+    aspects = group_aspects(scheme, proposal.group.code)
+    weights = [rules.Aspect(a.key, a.weight) for a in aspects]
     keys = {a.key for a in aspects}
     scale = rules.Scale(scheme.scale_min, scheme.scale_max)
     clean_comments = {k: (v or "").strip()[:COMMENT_MAX] for k, v in comments.items() if k in keys}
-    problems = rules.sheet_problems(values, clean_comments, rule_aspects(scheme, proposal.group.code), scale,
-                                    complete=submit)
+    problems = rules.sheet_problems(values, clean_comments, weights, scale, complete=submit)
     if problems:
         message = (_("The sheet is not complete: see the marked aspects.") if submit
                    else _("Some scores could not be saved: see the marked aspects."))
@@ -260,7 +309,7 @@ def save_sheet(actor: User, scheme: ScoringScheme, member: PoolMember, proposal:
             stored[aspect.key] = {"value": str(value) if value is not None else None, "comment": text}
     sheet.scores = stored
     sheet.comment = (comment or "").strip()[:COMMENT_MAX] or None
-    sheet.weighted_total = rules.weighted_total(parsed, rule_aspects(scheme, proposal.group.code))
+    sheet.weighted_total = rules.weighted_total(parsed, weights)
     sheet.updated_at = now
     if submit:
         sheet.status, sheet.submitted_at = SheetStatus.SUBMITTED, now
