@@ -467,3 +467,18 @@ def test_queries_per_page_do_not_grow_with_the_stage(app, client, db_session, se
         client.get(url)  # warm up
         counts.append(len(_count_queries(client, db_session, url)))
     assert counts[0] == counts[1], counts
+
+
+def test_the_consolidation_list_is_paged(app, db_session, client, secretariat, monkeypatch):
+    from kipp.scoring.views import ListPage
+
+    monkeypatch.setattr(ListPage, "per_page", 2)
+    stage = scored_stage(proposals=5, judges=3)
+    base = f"/admin/scoring/{stage.edition.id}/evaluation/consolidation"
+    numbers = []
+    for page in (1, 2, 3):
+        text = client.get(f"{base}?page={page}").get_data(as_text=True)
+        numbers += [p.number for p in stage.proposals if p.number in text]
+        assert "5 proposals" in text
+    assert sorted(numbers) == sorted(p.number for p in stage.proposals)
+    assert "Page 3 of 3" in client.get(f"{base}?page=9").get_data(as_text=True)
