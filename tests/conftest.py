@@ -173,3 +173,24 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section("suites skipped for want of a service")
         for service, reason in sorted(SKIPPED.items()):
             terminalreporter.write_line(f"{service}: {reason}")
+
+
+def count_queries(client: FlaskClient, db_session: Any, url: str) -> tuple[Any, list[str]]:
+    """(the response to GET url, the SQL statements it ran) with nothing cached from the set-up:
+    the test's rows are committed to its savepoint and the identity map emptied first."""
+    connection = db_session.get_bind()
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    db_session.commit()  # a savepoint: the test's outer transaction still rolls it all back
+    db_session.close()  # an empty identity map: every row the page shows must be loaded by the page
+    sa.event.listen(connection, "before_cursor_execute", count)
+    try:
+        response = client.get(url)
+    finally:
+        sa.event.remove(connection, "before_cursor_execute", count)
+    assert response.status_code == 200, url
+    return response, [s for s in statements
+                      if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]

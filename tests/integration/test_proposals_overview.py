@@ -16,6 +16,7 @@ from kipp.editions.services import create_from_template
 from kipp.proposals import printing
 from kipp.proposals.overview import NO_REGION, ProposalFilters, funnel
 from kipp.proposals.states import ProposalStatus
+from tests.conftest import count_queries
 from tests.factories import (
     AdminLokalFactory,
     AgencyFactory,
@@ -349,25 +350,6 @@ def test_anonymous_is_sent_to_log_in(client, db_session):
 # --- the number of queries does not grow with the proposals ----------------------------------
 
 
-def _count_queries(client, db_session, url):
-    """(the response, the SQL statements it ran) with nothing cached from the set-up."""
-    connection = db_session.get_bind()
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    db_session.commit()  # a savepoint: the test's outer transaction still rolls it all back
-    db_session.close()  # an empty identity map: every row the page shows must be loaded by the page
-    sa.event.listen(connection, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        sa.event.remove(connection, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return response, [s for s in statements if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]
-
-
 def _add_proposals(n, start):
     edition = newest_edition()  # the session may have been closed since: load it again
     statuses = [ProposalStatus.DRAFT, ProposalStatus.WITH_ADMIN_LOKAL, ProposalStatus.RETURNED,
@@ -391,10 +373,10 @@ def test_queries_per_page_do_not_grow_with_the_proposals(client, login, db_sessi
     login(SecretariatFactory(locale="en"))
     _add_proposals(5, 0)
     client.get(url)  # warm up
-    response, few = _count_queries(client, db_session, url)
+    response, few = count_queries(client, db_session, url)
     _check_shown(response, rows_few, total=5)
     _add_proposals(55, 5)
-    response, many = _count_queries(client, db_session, url)
+    response, many = count_queries(client, db_session, url)
     _check_shown(response, rows_many, total=60)
     assert len(few) == len(many), "\n".join(many)
     assert len(many) <= 20  # a handful per page, whatever the layout adds
@@ -411,10 +393,10 @@ def _check_shown(response, rows, *, total):
 def test_queries_of_the_export_do_not_grow_with_the_proposals(client, login, db_session, edition):
     login(SecretariatFactory(locale="en"))
     _add_proposals(5, 0)
-    response, few = _count_queries(client, db_session, "/admin/proposals/export.xlsx")
+    response, few = count_queries(client, db_session, "/admin/proposals/export.xlsx")
     assert len(_sheet(response)[1]) == 5
     _add_proposals(30, 5)
-    response, many = _count_queries(client, db_session, "/admin/proposals/export.xlsx")
+    response, many = count_queries(client, db_session, "/admin/proposals/export.xlsx")
     assert len(_sheet(response)[1]) == 35
     assert len(few) == len(many)
 

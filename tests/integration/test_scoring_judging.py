@@ -283,7 +283,7 @@ def test_automatic_reminders_go_to_unfinished_judges_once_a_day_near_the_deadlin
 
 
 def test_the_judge_dashboard_and_sheet_run_a_constant_number_of_queries(app, db_session):
-    from tests.integration.test_proposals_overview import _count_queries
+    from tests.conftest import count_queries as _count_queries
 
     counts = {}
     for size, year in ((3, 2033), (12, 2034)):

@@ -19,6 +19,7 @@ from kipp.judging.models import Assignment, AssignmentState
 from kipp.scoring.aggregation import queue_recompute, recompute_stage
 from kipp.scoring.models import ProposalScore, ScoreSheet, SheetStatus
 from kipp.scoring.services import update_settings
+from tests.conftest import count_queries
 from tests.factories import AdminLokalFactory, EvaluatorFactory, SecretariatFactory, UppFactory
 from tests.scoring_factories import aspect_keys, fill, scored_stage
 
@@ -333,22 +334,7 @@ def _filled_stage(db_session, *, year, proposals, judges, per_proposal):
 
 
 def _statements(client, db_session, url):
-    """The SQL a request runs, with nothing cached from the set-up (as test_proposals_overview does)."""
-    connection = db_session.get_bind()
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    db_session.commit()
-    db_session.close()
-    sa.event.listen(connection, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        sa.event.remove(connection, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return [s for s in statements if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]
+    return count_queries(client, db_session, url)[1]
 
 
 @pytest.mark.parametrize("what", ["charts", "sheets.xlsx", "ranking.xlsx"])

@@ -19,7 +19,7 @@ from kipp.notifications.models import Notification
 from kipp.outbox.dispatch import release_committed
 from kipp.scoring import services
 from kipp.scoring.models import Reconciliation, ScoreReminder, ScoreSheet, ScoringScheme, SheetStatus
-from tests.conftest import Login
+from tests.conftest import Login, count_queries
 from tests.factories import AdminLokalFactory, EvaluatorFactory, PanelistFactory, SecretariatFactory
 from tests.scoring_factories import aspect_keys, fill, scored_stage
 
@@ -430,21 +430,7 @@ def test_other_roles_get_404_everywhere(app, db_session):
 
 
 def _count_queries(client, db_session, url):
-    connection = db_session.get_bind()
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    db_session.commit()
-    db_session.close()  # an empty identity map: every row the page shows must be loaded by the page
-    sa.event.listen(connection, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        sa.event.remove(connection, "before_cursor_execute", count)
-    assert response.status_code == 200, url
-    return [s for s in statements if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]
+    return count_queries(client, db_session, url)[1]
 
 
 def _scored(app, db_session, *, proposals, judges, per_proposal, year):
