@@ -27,6 +27,7 @@ from kipp.extensions import db
 from kipp.i18n import localized, to_wib
 from kipp.judging.models import PoolMember
 from kipp.proposals.models import Proposal
+from kipp.scoring import rules
 from kipp.scoring.models import ProposalScore, ScoreSheet, ScoringScheme, SheetStatus
 from kipp.scoring.rules import quantize
 from kipp.scoring.services import deadline_of, published_pairs
@@ -82,8 +83,9 @@ def population_sd(values: Sequence[Number]) -> Decimal:
     items = [Decimal(str(v)) for v in values]
     if not items:
         raise ValueError("no values")
-    mean = sum(items, Decimal(0)) / len(items)
-    return quantize((sum(((v - mean) ** 2 for v in items), Decimal(0)) / len(items)).sqrt())
+    deviation = rules.summarise(items, threshold=Decimal(0)).std_dev
+    assert deviation is not None
+    return deviation
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -52,6 +52,16 @@ def _number(value: Any) -> Decimal | None:
         return Decimal(str(value))
     except ArithmeticError:
         return None
+
+
+def _lookups(scheme: ScoringScheme, rows: Sequence[Any]) -> tuple[dict[str, str], dict[int, str],
+                                                                   dict[int, list[Any]]]:
+    """What both workbooks look up per row: province names, category names, the rows per group."""
+    by_group: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        by_group[row.group_id].append(row)
+    categories = {c.id: localized(c, "name") for c in scheme.edition.categories}
+    return _provinces(row.region_code for row in rows), categories, by_group
 
 
 def _provinces(region_codes: Iterable[str | None]) -> dict[str, str]:
@@ -96,11 +106,7 @@ def sheets_workbook(scheme: ScoringScheme) -> bytes:
         .where(ScoreSheet.scheme_id == scheme.id, ScoreSheet.status != SheetStatus.DISCARDED)
         .order_by(Proposal.number.is_(None), Proposal.number, Proposal.id, User.name, ScoreSheet.id)
     ).all()
-    provinces = _provinces(row.region_code for row in rows)
-    categories = {c.id: localized(c, "name") for c in scheme.edition.categories}
-    by_group: dict[int, list[Any]] = defaultdict(list)
-    for row in rows:
-        by_group[row.group_id].append(row)
+    provinces, categories, by_group = _lookups(scheme, rows)
     statuses = {SheetStatus.SUBMITTED: _("submitted"), SheetStatus.DRAFT: _("draft")}
 
     fixed = [_("Number"), _("Title"), _("Agency"), _("Cluster"), _("Province"), _("Group"), _("Category"),
@@ -197,11 +203,7 @@ def ranking_workbook(scheme: ScoringScheme) -> bytes:
         .order_by(ProposalScore.rank.is_(None), ProposalScore.rank, Proposal.number.is_(None), Proposal.number,
                   Proposal.id)
     ).all()
-    provinces = _provinces(row.region_code for row in rows)
-    categories = {c.id: localized(c, "name") for c in scheme.edition.categories}
-    by_group: dict[int, list[Any]] = defaultdict(list)
-    for row in rows:
-        by_group[row.group_id].append(row)
+    provinces, categories, by_group = _lookups(scheme, rows)
     grade = Decimal(passing) if passing is not None else None
 
     taken = {about.title}

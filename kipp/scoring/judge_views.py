@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
@@ -17,7 +18,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from kipp.accounts.roles import Role
 from kipp.db import utcnow
-from kipp.editions.kinds import StageKind
 from kipp.errors import DomainError, NotAllowed
 from kipp.extensions import db
 from kipp.i18n import wib_time
@@ -25,16 +25,20 @@ from kipp.judging.models import PoolMember
 from kipp.proposals import printing
 from kipp.proposals.models import Proposal
 from kipp.scoring import my_sheets, rules, services
+from kipp.scoring.views import scored_stage
 from kipp.scoring.models import Reconciliation, ScoreSheet, ScoringScheme, SheetStatus
 from kipp.web import audience, get_or_404, run_service
 
 bp = Blueprint("scoring_judge", __name__, url_prefix="/score")
+# Two tabs passed the version check together; the row's own version caught the second.
+SAVED_AT_THE_SAME_MOMENT = _l("This sheet was saved in another window or tab at the same moment. Reload the page "
+                              "to see the latest version; copy what you typed first.")
 audience(bp, Role.EVALUATOR, Role.PANELIST)
 
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"stage_name": lambda kind: str(services.STAGE_NAMES.get(kind, kind.value)), "plain": plain_number}
+    return {"plain": plain_number}
 
 
 def plain_number(value: Any) -> str:
@@ -51,10 +55,7 @@ def dashboard() -> Any:
 
 
 def _load(stage: str, proposal_id: int) -> tuple[ScoringScheme, PoolMember, Proposal]:
-    try:
-        kind = StageKind(stage)
-    except ValueError:
-        abort(404)
+    kind = scored_stage(stage)
     proposal = get_or_404(Proposal, proposal_id)
     scheme = services.scheme_for(proposal.edition, kind)
     if scheme is None:
@@ -67,11 +68,7 @@ def _load(stage: str, proposal_id: int) -> tuple[ScoringScheme, PoolMember, Prop
 
 def _target(stage: str, proposal_id: int) -> services.SaveTarget:
     """The lean load of a save (autosave runs every few seconds per judge)."""
-    try:
-        kind = StageKind(stage)
-    except ValueError:
-        abort(404)
-    found = services.sheet_target(current_user, kind, proposal_id)
+    found = services.sheet_target(current_user, scored_stage(stage), proposal_id)
     if found is None:
         abort(404)
     return found
@@ -127,7 +124,6 @@ def _render(scheme: ScoringScheme, member: PoolMember, proposal: Proposal, *, sh
         colleagues=_colleagues(scheme, member, proposal, sheet), reconciliations=reconciliations,
         following=following, mine=mine, deadline=services.deadline_of(scheme), now=utcnow(),
         print_html=Markup(printing.render_html(proposal, standalone=False)),
-        stage_name=services.STAGE_NAMES.get(scheme.stage, scheme.stage.value),
     ), status
 
 
@@ -138,7 +134,7 @@ def sheet(stage: str, proposal_id: int) -> Any:
 
 
 def _save(scheme: ScoringScheme, member: PoolMember, proposal: Proposal, *, submit: bool,
-          sheet: Any = "load") -> ScoreSheet:
+          sheet: Any = services.LOAD) -> ScoreSheet:
     values, comments, general = _posted()
     return services.save_sheet(current_user, scheme, member, proposal,
                                version=request.form.get("version", type=int) or 0, values=values,
@@ -164,9 +160,7 @@ def save(stage: str, proposal_id: int) -> Any:
                        problems=invalid.problems, status=422)
     except (DomainError, StaleDataError, sa.exc.IntegrityError) as error:
         db.session.rollback()
-        message = error.message if isinstance(error, DomainError) else _(
-            "This sheet was saved in another window or tab at the same moment. Reload the page to see the latest "
-            "version; copy what you typed first.")
+        message = error.message if isinstance(error, DomainError) else str(SAVED_AT_THE_SAME_MOMENT)
         flash(message, "danger")
         return _render(scheme, member, proposal, sheet=_own_sheet(scheme, member, proposal), posted=_posted(),
                        status=409)
@@ -204,9 +198,7 @@ def autosave(stage: str, proposal_id: int) -> Any:
         return jsonify(ok=False, code=error.code, message=error.message), 409
     except (StaleDataError, sa.exc.IntegrityError):
         db.session.rollback()
-        return jsonify(ok=False, code="stale", message=_(
-            "This sheet was saved in another window or tab at the same moment. Reload the page to see the latest "
-            "version; copy what you typed first.")), 409
+        return jsonify(ok=False, code="stale", message=str(SAVED_AT_THE_SAME_MOMENT)), 409
     return jsonify(ok=True, version=version, saved_at=wib_time(saved_at),
                    total=str(total) if total is not None else None)
 

@@ -56,6 +56,7 @@ PROBLEM_MESSAGES = {
     "comment_needed": _l("A score at either end of the scale needs a comment."),
 }
 COMMENT_MAX = 4000
+LOAD = object()  # save_sheet reads the sheet itself unless the caller passes the one it read
 REASON_MAX = 1000
 
 
@@ -261,7 +262,7 @@ def _messages(problems: list[rules.Problem], scheme: ScoringScheme) -> dict[str,
 
 def save_sheet(actor: User, scheme: ScoringScheme, member: PoolMember, proposal: Proposal, *, version: int,
                values: dict[str, str], comments: dict[str, str], comment: str | None = None,
-               submit: bool = False, now: dt.datetime | None = None, sheet: Any = "load") -> ScoreSheet:
+               submit: bool = False, now: dt.datetime | None = None, sheet: Any = LOAD) -> ScoreSheet:
     """Save a judge's draft (what they typed so far) or, with ``submit``, check it whole and lock it.
 
     ``version`` is the sheet version the judge's page was showing (0 for a new sheet):
@@ -270,7 +271,7 @@ def save_sheet(actor: User, scheme: ScoringScheme, member: PoolMember, proposal:
         raise NotAllowed(_("This is not your sheet."))
     if scheme.closed:
         raise DomainError(_("Scoring of this stage is closed."), code="closed")
-    if sheet == "load":  # the caller may have read it already (see sheet_target)
+    if sheet is LOAD:  # the caller may have read it already (see sheet_target)
         sheet = db.session.scalar(sa.select(ScoreSheet).where(
             ScoreSheet.scheme_id == scheme.id, ScoreSheet.proposal_id == proposal.id,
             ScoreSheet.member_id == member.id))

@@ -9,7 +9,6 @@
   var errorBox = document.getElementById("save-error");
   var versionInput = document.getElementById("version");
   var storageKey = form.dataset.storageKey;
-  var csrf = document.querySelector("meta[name=csrf-token]").content;
   var dirty = false;
   var saving = false;
   var timer = null;
@@ -63,14 +62,7 @@
     saving = true;
     dirty = false;
     status.textContent = form.dataset.msgSaving;
-    fetch(form.dataset.autosaveUrl, {
-      method: "POST",
-      body: textFields(),
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": csrf, "X-Requested-With": "fetch", "Accept": "application/json" }
-    }).then(function (response) {
-      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
-    }).then(function (result) {
+    window.kippPostFields(form.dataset.autosaveUrl, textFields()).then(function (result) {
       saving = false;
       if (result.ok && result.body.ok) {
         versionInput.value = result.body.version;

@@ -12,7 +12,6 @@
   var totalOut = document.getElementById("sheet-total");
   var storageKey = form.dataset.storageKey;
   var locked = form.dataset.locked === "1";
-  var csrf = document.querySelector("meta[name=csrf-token]").content;
   var aspects = Array.prototype.slice.call(form.querySelectorAll("fieldset.aspect"));
   var dirty = false;
   var saving = false;
@@ -79,15 +78,8 @@
     saving = true;
     dirty = false;
     status.textContent = form.dataset.msgSaving;
-    fetch(form.dataset.autosaveUrl, {
-      method: "POST",
-      body: fields(),
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": csrf, "X-Requested-With": "fetch", "Accept": "application/json" }
-    }).then(function (response) {
-      if (response.status === 401) { return { ok: false, body: { message: form.dataset.msgSession } }; }
-      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
-    }).then(function (result) {
+    window.kippPostFields(form.dataset.autosaveUrl, fields()).then(function (result) {
+      if (result.status === 401) { result.body = { message: form.dataset.msgSession }; }
       saving = false;
       form.querySelectorAll(".is-invalid").forEach(function (el) { el.classList.remove("is-invalid"); });
       if (result.ok && result.body.ok) {
