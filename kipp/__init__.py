@@ -77,11 +77,25 @@ def _register_blueprints(app: Flask) -> None:
     from kipp.scoring.judge_views import bp as scoring_judge_bp
     from kipp.scoring.report_views import bp as scoring_reports_bp
     from kipp.scoring.views import bp as scoring_bp
+    from kipp.progress.views import bp as progress_bp
+    from kipp.selection.views import bp as selection_bp
+    from kipp.selection.plenary_views import bp as plenary_bp
+    from kipp.objections.views import bp as objections_bp
+    from kipp.objections.public_views import bp as public_objections_bp
+    from kipp.presentations.views import bp as presentations_bp
+    from kipp.presentations.agency_views import bp as agency_presentations_bp
+    from kipp.verification.views import bp as verification_bp
+    from kipp.verification.judge_views import bp as field_bp
+    from kipp.publication.views import bp as publication_bp
+    from kipp.publication.public_views import bp as results_bp
+    from kipp.publication.agency_views import bp as agency_results_bp
 
     for blueprint in (
         auth_bp, home_bp, accounts_bp, agencies_bp, local_bp, editions_bp, audit_bp, notifications_bp,
         innovations_bp, inbox_bp, agency_proposals_bp, proposals_admin_bp, deadlines_bp, assignment_bp, review_bp,
         screening_bp, correction_bp, public_bp, pools_bp, judge_bp, scoring_bp, scoring_reports_bp, scoring_judge_bp,
-        scoring_chair_bp,
+        scoring_chair_bp, progress_bp, selection_bp, plenary_bp, objections_bp, public_objections_bp,
+        presentations_bp, agency_presentations_bp, verification_bp, field_bp, publication_bp, results_bp,
+        agency_results_bp,
     ):
         app.register_blueprint(blueprint)

@@ -32,8 +32,14 @@ from kipp.proposals.models import (
     ProposalAnswer,
     ProposalEvent,
     ProposalFile,
+    StoredFile,
     SubmissionReminder,
 )
+from kipp.selection.models import Shortlist, ShortlistEntry
+from kipp.objections.models import Objection
+from kipp.presentations.models import PresentationSlot
+from kipp.verification.models import FieldVisit
+from kipp.publication.models import CertificateBatch
 
 __all__ = [
     "AccountToken", "User", "Agency", "Region", "Unit", "AuditEvent", "Category", "Edition", "EditionGroup",
@@ -41,5 +47,6 @@ __all__ = [
     "Notification", "DeadlineExtension", "KhususInvitation", "Proposal", "ProposalAnswer", "ProposalEvent",
     "ProposalFile", "SubmissionReminder", "Assignment", "AssignmentRun", "ConflictDeclaration", "PoolMember",
     "Team", "Announcement", "ScreeningCheck", "ScreeningReason", "ScreeningReview", "AggregationRun", "ProposalScore", "Reconciliation", "RubricBand", "ScoreReminder",
-    "ScoreSheet", "ScoringAspect", "ScoringScheme",
+    "ScoreSheet", "ScoringAspect", "ScoringScheme", "StoredFile", "Shortlist", "ShortlistEntry", "Objection",
+    "PresentationSlot", "FieldVisit", "CertificateBatch",
 ]

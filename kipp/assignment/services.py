@@ -39,12 +39,19 @@ from kipp.notifications.services import notify
 from kipp.outbox.dispatch import enqueue
 from kipp.outbox.registry import REASSIGN_PROPOSAL, handles
 from kipp.proposals.models import Proposal
-from kipp.proposals.states import ProposalStatus
+from kipp.proposals.states import IN_FINAL_ROUND, PASSED_SCREENING, ProposalStatus
 
 SOLVE = "kipp.assignment.solve"
 
-# Which proposals each stage assigns. Later stages (nominees, finalists) add theirs.
-STAGE_PROPOSALS = {StageKind.EVALUATION: (ProposalStatus.ADMIN_PASSED,)}
+# Which proposals each stage assigns: the evaluation those that passed screening, the panel
+# the nominees, the presentations and the field verification the confirmed finalists. Each
+# keeps its proposals once a later round has moved them on, so its pages still show them.
+STAGE_PROPOSALS = {
+    StageKind.EVALUATION: tuple(sorted(PASSED_SCREENING)),
+    StageKind.PANEL_REVIEW: tuple(sorted(PASSED_SCREENING - {ProposalStatus.ADMIN_PASSED, ProposalStatus.NOT_NOMINATED})),
+    StageKind.PRESENTATION: tuple(sorted(IN_FINAL_ROUND | {ProposalStatus.WINNER, ProposalStatus.FINALIST_ONLY})),
+    StageKind.FIELD_VERIFICATION: tuple(sorted(IN_FINAL_ROUND | {ProposalStatus.WINNER, ProposalStatus.FINALIST_ONLY})),
+}
 LIVE = (AssignmentState.DRAFT, AssignmentState.PUBLISHED)
 
 

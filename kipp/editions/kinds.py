@@ -26,3 +26,20 @@ class StageKind(str, enum.Enum):
 
 
 STAGE_ORDER = list(StageKind)
+
+
+class StageStatus(str, enum.Enum):
+    """Where a stage stands; only the secretariat moves it on (kipp.progress)."""
+
+    PLANNED = "planned"
+    OPEN = "open"
+    CLOSED = "closed"
+    SKIPPED = "skipped"  # not held this edition (field verification when the edition has none)
+
+
+class PlacesMode(str, enum.Enum):
+    """How a group's nominee places are shared among the agency clusters."""
+
+    PROPORTIONAL = "proportional"  # to the proposals that passed screening
+    MANUAL = "manual"  # as the secretariat set them
+    NONE = "none"  # the plain ranking

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kipp.db import TimestampMixin, enum_column, intpk, str80, str255
-from kipp.editions.kinds import GroupCode, StageKind
+from kipp.editions.kinds import GroupCode, PlacesMode, StageKind, StageStatus
 from kipp.extensions import db
 
 
@@ -36,6 +37,21 @@ class Edition(TimestampMixin, db.Model):
     reviewers_per_proposal: Mapped[int] = mapped_column(default=3, server_default="3")
     balanced_load: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     coi_same_province: Mapped[str] = mapped_column(sa.String(8), default="hard", server_default="hard")
+    # Selection rounds (kipp-domain §1, §4; the combination of scores is [U], hence settings).
+    # The final score: each stage's total weighted by these percentages (they add up to 100).
+    weight_evaluation: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2), default=Decimal("30"), server_default="30")
+    weight_panel: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2), default=Decimal("20"), server_default="20")
+    weight_presentation: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2), default=Decimal("50"),
+                                                         server_default="50")
+    weight_field: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2), default=Decimal("0"), server_default="0")
+    # Presentation and interview (2022: 7 + 13 minutes; the Admin Lokal confirms 24 hours ahead).
+    presentation_minutes: Mapped[int] = mapped_column(default=7, server_default="7")
+    interview_minutes: Mapped[int] = mapped_column(default=13, server_default="13")
+    confirm_hours: Mapped[int] = mapped_column(default=24, server_default="24")
+    # Field verification by at least one panelist and one evaluator (2019-2020; not since [U]).
+    field_verification: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Resamples of the judges' sheets used to tell which places at a cut are not stable.
+    bootstrap_samples: Mapped[int] = mapped_column(default=1000, server_default="1000")
 
     groups: Mapped[list["EditionGroup"]] = relationship(
         back_populates="edition", order_by="EditionGroup.position", cascade="all, delete-orphan"
@@ -85,6 +101,13 @@ class EditionGroup(db.Model):
     finalist_count: Mapped[int] = mapped_column(default=0)
     winner_count: Mapped[int] = mapped_column(default=0)
     winner_title: Mapped[str255] = mapped_column(default="Top Inovasi Pelayanan Publik")
+    # The nominee list's composition: places per agency cluster in proportion to the
+    # proposals that passed screening, set by hand (``cluster_places``), or none; and a
+    # minimum of proposals from 3T regions (kipp-domain §2, §4).
+    places_mode: Mapped[PlacesMode] = enum_column(PlacesMode, default=PlacesMode.PROPORTIONAL,
+                                                  server_default=PlacesMode.PROPORTIONAL.value)
+    cluster_places: Mapped[dict[str, Any] | None]
+    min_3t: Mapped[int] = mapped_column(default=0, server_default="0")
 
     edition: Mapped[Edition] = relationship(back_populates="groups")
     sections: Mapped[list["Section"]] = relationship(
@@ -185,6 +208,17 @@ class Stage(db.Model):
     opens_at: Mapped[dt.datetime]
     closes_at: Mapped[dt.datetime]
     position: Mapped[int] = mapped_column(default=0)
+    # Where the edition stands: the secretariat opens and closes each stage explicitly
+    # (kipp.progress); the window above is the schedule, and bounds what agencies and the
+    # public may do (the submission deadline, the objection window).
+    status: Mapped[StageStatus] = enum_column(StageStatus, default=StageStatus.PLANNED,
+                                              server_default=StageStatus.PLANNED.value)
+    opened_at: Mapped[dt.datetime | None]
+    opened_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    closed_at: Mapped[dt.datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Why a guard was overridden (e.g. scoring closed with sheets unsubmitted).
+    forced_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     edition: Mapped[Edition] = relationship(back_populates="stages")
 

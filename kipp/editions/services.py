@@ -259,7 +259,9 @@ def create_from_template(
     return edition
 
 
-_NOT_COPIED = {"id", "edition_id", "group_id", "created_at", "updated_at", "copied_from_id"}
+_NOT_COPIED = {"id", "edition_id", "group_id", "created_at", "updated_at", "copied_from_id",
+               # where a stage stands belongs to its own edition
+               "status", "opened_at", "opened_by_id", "closed_at", "closed_by_id", "forced_reason"}
 
 
 def _clone(obj: Any, **overrides: Any) -> Any:

@@ -324,7 +324,8 @@ def judge_facts(edition: Edition, stage: StageKind, members: Iterable[PoolMember
 
 def competing_proposals_query(edition: Edition) -> Any:
     """Ids of the edition's proposals still in the competition (submitted, not withdrawn or failed)."""
-    out = (ProposalStatus.WITHDRAWN, ProposalStatus.ADMIN_FAILED, ProposalStatus.NOT_SUBMITTED)
+    out = (ProposalStatus.WITHDRAWN, ProposalStatus.ADMIN_FAILED, ProposalStatus.NOT_SUBMITTED,
+           ProposalStatus.DISQUALIFIED)
     return sa.select(Proposal.id).where(
         Proposal.edition_id == edition.id, Proposal.number.is_not(None), Proposal.status.not_in(out)
     )

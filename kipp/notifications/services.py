@@ -109,6 +109,61 @@ def notification_text(kind: str, params: dict[str, Any]) -> tuple[str, str]:
             _("You have %(count)s unfinished score sheet(s) in %(edition)s. The deadline is %(deadline)s.",
               **params),
         ),
+        # --- the selection rounds (kipp.progress, selection, objections, presentations, verification,
+        # publication)
+        "stage_opened": lambda: (
+            _("%(stage)s has started: %(edition)s", **params),
+            _("The secretariat opened the stage “%(stage)s” of %(edition)s. %(detail)s", **params),
+        ),
+        "stage_closed": lambda: (
+            _("%(stage)s has closed: %(edition)s", **params),
+            _("The secretariat closed the stage “%(stage)s” of %(edition)s. %(detail)s", **params),
+        ),
+        "finalist_announced": lambda: (
+            _("Your proposal %(number)s is a finalist of %(edition)s", **params),
+            _("The Tim Panel Independen chose the proposal “%(title)s” (%(number)s) as a finalist of %(edition)s. "
+              "The list is open to public objection until %(until)s WIB; after that the finalists are confirmed "
+              "by decree.", **params),
+        ),
+        "not_finalist": lambda: (
+            _("Result of the panel review: %(number)s", **params),
+            _("The proposal “%(title)s” (%(number)s) is not among the finalists of %(edition)s. Thank you for "
+              "taking part.", **params),
+        ),
+        "finalist_confirmed": lambda: (
+            _("Finalist confirmed: %(number)s", **params),
+            _("The proposal “%(title)s” (%(number)s) is confirmed as a finalist of %(edition)s by decree "
+              "%(decree)s. The secretariat will schedule its presentation and interview.", **params),
+        ),
+        "finalist_disqualified": lambda: (
+            _("Finalist disqualified: %(number)s", **params),
+            _("An objection against the proposal “%(title)s” (%(number)s) was upheld; it no longer takes part in "
+              "%(edition)s. Ruling: %(ruling)s", **params),
+        ),
+        "objection_filed": lambda: (
+            _("New objection %(reference)s against %(number)s", **params),
+            _("An objection (%(reference)s) was filed against the finalist “%(title)s” (%(number)s). Rule on it "
+              "before the objection window closes.", **params),
+        ),
+        "presentation_scheduled": lambda: (
+            _("Presentation of %(number)s: %(when)s WIB", **params),
+            _("The presentation and interview of “%(title)s” (%(number)s) is scheduled for %(when)s WIB "
+              "(%(minutes)s minutes). Confirm attendance and send the slides and video by %(due)s WIB.", **params),
+        ),
+        "presentation_confirmed": lambda: (
+            _("Presentation confirmed: %(number)s", **params),
+            _("%(agency)s confirmed the presentation of “%(title)s” (%(number)s) on %(when)s WIB.", **params),
+        ),
+        "field_visit_assigned": lambda: (
+            _("Field verification: %(number)s", **params),
+            _("You are on the field verification team of “%(title)s” (%(number)s), %(agency)s, in %(edition)s. "
+              "Record the findings and a score after the visit.", **params),
+        ),
+        "result_published": lambda: (
+            _("Results of %(edition)s: %(number)s", **params),
+            _("The results of %(edition)s are published. The proposal “%(title)s” (%(number)s): %(outcome)s.",
+              **params),
+        ),
     }
     return texts[kind]()
 

@@ -21,6 +21,16 @@ def status_label(status: ProposalStatus) -> str:
         ProposalStatus.ADMIN_PASSED: _("Passed administrative screening"),
         ProposalStatus.IN_CORRECTION: _("Returned for correction"),
         ProposalStatus.ADMIN_FAILED: _("Failed administrative screening"),
+        ProposalStatus.NOMINATED: _("Nominee"),
+        ProposalStatus.NOT_NOMINATED: _("Not nominated"),
+        ProposalStatus.FINALIST: _("Finalist (objection window)"),
+        ProposalStatus.NOT_FINALIST: _("Not a finalist"),
+        ProposalStatus.CONFIRMED: _("Confirmed finalist"),
+        ProposalStatus.DISQUALIFIED: _("Disqualified"),
+        ProposalStatus.PRESENTED: _("Presented"),
+        ProposalStatus.NO_SHOW: _("Did not present"),
+        ProposalStatus.WINNER: _("Winner"),
+        ProposalStatus.FINALIST_ONLY: _("Finalist"),
     }[status]
 
 
@@ -35,6 +45,16 @@ STATUS_COLOURS = {
     ProposalStatus.ADMIN_PASSED: "success",
     ProposalStatus.IN_CORRECTION: "warning",
     ProposalStatus.ADMIN_FAILED: "danger",
+    ProposalStatus.NOMINATED: "primary",
+    ProposalStatus.NOT_NOMINATED: "secondary",
+    ProposalStatus.FINALIST: "primary",
+    ProposalStatus.NOT_FINALIST: "secondary",
+    ProposalStatus.CONFIRMED: "primary",
+    ProposalStatus.DISQUALIFIED: "danger",
+    ProposalStatus.PRESENTED: "info",
+    ProposalStatus.NO_SHOW: "warning",
+    ProposalStatus.WINNER: "success",
+    ProposalStatus.FINALIST_ONLY: "info",
 }
 
 

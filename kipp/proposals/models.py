@@ -194,3 +194,20 @@ class SubmissionReminder(db.Model):
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
     deadline: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class StoredFile(db.Model):
+    """A file uploaded outside a proposal's sections: objection evidence, presentation slides.
+
+    Stored like proposal files (kipp.proposals.uploads), under a server-made name."""
+
+    __tablename__ = "stored_files"
+
+    id: Mapped[intpk]
+    original_name: Mapped[str255]
+    stored_name: Mapped[str80] = mapped_column(unique=True)
+    content_type: Mapped[str80]
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))  # None: the public
+    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

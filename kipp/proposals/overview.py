@@ -23,7 +23,7 @@ from kipp.editions.models import Edition, Section
 from kipp.extensions import db
 from kipp.i18n import localized
 from kipp.proposals.models import Proposal, ProposalAnswer, proposal_sdgs
-from kipp.proposals.states import ProposalStatus
+from kipp.proposals.states import PASSED_SCREENING, ProposalStatus
 
 from kipp.proposals.labels import STATUS_COLOURS  # noqa: E402  one table for every badge
 
@@ -193,8 +193,8 @@ FUNNEL_STAGES = (
     FunnelStage("at_upp", _l("Draft at the UPP"), (ProposalStatus.DRAFT, ProposalStatus.RETURNED), "secondary"),
     FunnelStage("at_admin_lokal", _l("At the Admin Lokal"), (ProposalStatus.WITH_ADMIN_LOKAL,), "info"),
     # Everything that reached the ministry, whatever screening later made of it.
-    FunnelStage("submitted", _l("Submitted"), (ProposalStatus.SUBMITTED, ProposalStatus.ADMIN_PASSED,
-                                                ProposalStatus.IN_CORRECTION, ProposalStatus.ADMIN_FAILED), "success"),
+    FunnelStage("submitted", _l("Submitted"), (ProposalStatus.SUBMITTED, ProposalStatus.IN_CORRECTION,
+                                                ProposalStatus.ADMIN_FAILED, *sorted(PASSED_SCREENING)), "success"),
     FunnelStage("withdrawn", _l("Withdrawn"), (ProposalStatus.WITHDRAWN,), "dark"),
     FunnelStage("not_submitted", _l("Not submitted"), (ProposalStatus.NOT_SUBMITTED,), "danger"),
 )

@@ -39,7 +39,7 @@ from kipp.proposals import eligibility
 from kipp.proposals.models import Proposal
 from kipp.proposals.overview import NO_REGION, ProposalFilters, province_of, provinces
 from kipp.proposals.services import _agency_people, _transition, _wib, describe, missing_items
-from kipp.proposals.states import Action, ProposalStatus
+from kipp.proposals.states import PASSED_SCREENING, Action, ProposalStatus
 from kipp.screening import rules
 from kipp.screening.defaults import DEFAULT_REASONS
 from kipp.screening.models import (
@@ -55,9 +55,8 @@ CODE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,15}$")
 ANNOUNCEMENT_KIND = "screening"
 
 # The statuses of proposals that reached screening, and those whose screening is over.
-SCREENED = (ProposalStatus.SUBMITTED, ProposalStatus.ADMIN_PASSED, ProposalStatus.IN_CORRECTION,
-            ProposalStatus.ADMIN_FAILED)
-DECIDED = (ProposalStatus.ADMIN_PASSED, ProposalStatus.IN_CORRECTION, ProposalStatus.ADMIN_FAILED)
+SCREENED = (ProposalStatus.SUBMITTED, ProposalStatus.IN_CORRECTION, ProposalStatus.ADMIN_FAILED, *PASSED_SCREENING)
+DECIDED = (ProposalStatus.IN_CORRECTION, ProposalStatus.ADMIN_FAILED, *PASSED_SCREENING)
 
 
 class ScreeningError(DomainError):
@@ -703,7 +702,8 @@ def undecided(edition: Edition) -> dict[str, int]:
 
 def passed_proposals(edition: Edition) -> list[Proposal]:
     return list(db.session.scalars(
-        sa.select(Proposal).where(Proposal.edition_id == edition.id, Proposal.status == ProposalStatus.ADMIN_PASSED)
+        sa.select(Proposal).where(Proposal.edition_id == edition.id,
+                                  Proposal.status.in_([s.value for s in PASSED_SCREENING]))
         .options(joinedload(Proposal.agency).joinedload(Agency.region).joinedload(Region.parent))
         .order_by(Proposal.number)
     ))
@@ -784,6 +784,8 @@ OUTCOMES = (
     ("pending", _l("Not decided yet"), ProposalStatus.SUBMITTED),
 )
 _OUTCOME_OF = {status: key for key, _label, status in OUTCOMES}
+# Later rounds do not change what the screening decided.
+_OUTCOME_OF.update({status: "passed" for status in PASSED_SCREENING})
 
 
 @dataclass

@@ -1,0 +1,7 @@
+"""The public results page of an edition."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("results", __name__)

@@ -1,0 +1,3 @@
+"""Outbox handlers of the selection rounds."""
+
+from __future__ import annotations
