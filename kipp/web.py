@@ -22,6 +22,7 @@ from kipp.extensions import db, login_manager
 from kipp.i18n import localized, wib_datetime
 from kipp.notifications.queries import unread_count
 from kipp.outbox.dispatch import release_committed
+from kipp.progress.stages import is_held
 from kipp.proposals import labels
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -110,6 +111,7 @@ def init_app(app: Flask) -> None:
         time_left=labels.time_left,
         event_label=labels.event_label,
         unread_notifications=unread_count,
+        stage_held=is_held,
     )
     app.jinja_env.filters["wib"] = wib_datetime
 

@@ -76,6 +76,33 @@ class EditionForm(FlaskForm):
     )
 
 
+def _weight(label: str) -> DecimalField:
+    return DecimalField(label, places=2, validators=[InputRequired(_l("Enter a percentage (0 to 100).")),
+                                                     NumberRange(min=0, max=100, message=_l("Use 0 to 100."))])
+
+
+class SelectionSettingsForm(FlaskForm):
+    """How the rounds after the evaluation run: the final formula, presentations, field verification."""
+
+    weight_evaluation = _weight(_l("Final score: weight of the evaluation (Tim Evaluasi), %"))
+    weight_panel = _weight(_l("Final score: weight of the panel review (TPI), %"))
+    weight_presentation = _weight(_l("Final score: weight of the presentation and interview, %"))
+    weight_field = _weight(_l("Final score: weight of the field verification, %"))
+    presentation_minutes = IntegerField(_l("Presentation length (minutes)"),
+                                        validators=[InputRequired(), NumberRange(min=1, max=120)])
+    interview_minutes = IntegerField(_l("Interview length (minutes)"),
+                                     validators=[InputRequired(), NumberRange(min=0, max=120)])
+    confirm_hours = IntegerField(_l("The Admin Lokal confirms a presentation at least this many hours ahead"),
+                                 validators=[InputRequired(), NumberRange(min=0, max=336)])
+    field_verification = BooleanField(_l("Hold a field verification of finalists (at least one panelist and one "
+                                         "evaluator per visit)"))
+    bootstrap_samples = IntegerField(
+        _l("Resamples used to find unstable places at a cut"),
+        validators=[InputRequired(), NumberRange(min=100, max=20000)],
+        description=_l("Each ranking used for a cut flags the proposals whose side of the cut changes when the "
+                       "judges' sheets are resampled. More resamples, steadier figures, slower pages."))
+
+
 class GroupForm(FlaskForm):
     code = SelectField(_l("Group"), validators=[InputRequired()])
     name_id = StringField(_l("Name (Bahasa Indonesia)"), validators=[DataRequired(), Length(max=255)])

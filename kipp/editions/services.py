@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from kipp.accounts.models import User
 from kipp.audit.services import record, snapshot
 from kipp.editions import rules
-from kipp.editions.kinds import STAGE_ORDER, GroupCode, StageKind
+from kipp.editions.kinds import STAGE_ORDER, GroupCode, StageKind, StageStatus
 from kipp.editions.models import Category, Edition, EditionGroup, RequiredDocument, Section, Stage
 from kipp.editions.template_2023 import TEMPLATE_2023, EditionTemplate
 from kipp.errors import DomainError
@@ -57,6 +57,11 @@ MESSAGES: dict[str, Any] = {
     "min_age_negative": _l("The minimum age cannot be negative."),
     "closes_before_opens": _l("The stage must close after it opens."),
     "stage_kind_taken": _l("This edition already has the stage “%(stage)s”."),
+    "weights_sum": _l("The final score's weights must add up to 100%% (now %(total)s%%)."),
+    "field_weight_unheld": _l("The field verification carries weight in the final score, but the edition holds "
+                              "none. Set its weight to 0 or hold it."),
+    "field_decided": _l("The field verification has started; whether it is held can no longer change."),
+    "stage_started": _l("The stage “%(stage)s” has been opened; it can no longer be deleted."),
 }
 
 WARNINGS: dict[str, Any] = {
@@ -636,7 +641,40 @@ def update_stage(
 
 
 def delete_stage(actor: User | None, stage: Stage) -> None:
+    if stage.status is not StageStatus.PLANNED:
+        raise _fail("stage_started", stage=stage.name_id)
     _delete(actor, stage)
+
+
+SELECTION_SETTINGS = ("weight_evaluation", "weight_panel", "weight_presentation", "weight_field",
+                      "presentation_minutes", "interview_minutes", "confirm_hours", "field_verification",
+                      "bootstrap_samples")
+
+
+def update_selection_settings(actor: User | None, edition: Edition, **values: Any) -> Edition:
+    """The rounds after the evaluation: the final formula's weights, presentation lengths and the
+    confirmation notice, whether a field verification is held, the resamples for stability."""
+    unknown = set(values) - set(SELECTION_SETTINGS)
+    if unknown:
+        raise ValueError(", ".join(sorted(unknown)))
+    merged = {name: values.get(name, getattr(edition, name)) for name in SELECTION_SETTINGS}
+    weights = [Decimal(merged[n]) for n in SELECTION_SETTINGS[:4]]
+    total = sum(weights, Decimal(0))
+    if total != Decimal(100):
+        raise _fail("weights_sum", "weight_evaluation", total=f"{total.normalize():f}")
+    if weights[3] > 0 and not merged["field_verification"]:
+        raise _fail("field_weight_unheld", "weight_field")
+    field_stage = edition.stage(StageKind.FIELD_VERIFICATION)
+    if (bool(merged["field_verification"]) != edition.field_verification and field_stage is not None
+            and field_stage.status is not StageStatus.PLANNED):
+        raise _fail("field_decided", "field_verification")
+    # A frozen final result keeps the figures it was frozen with (kipp.selection), so later
+    # changes of the formula cannot move it.
+    before = snapshot(edition)
+    for name, value in merged.items():
+        setattr(edition, name, value)
+    _record_updated(actor, edition, before)
+    return edition
 
 
 # --- Warnings for the pages (never block a save) ---------------------------------------------

@@ -22,10 +22,12 @@ from kipp.editions.forms import (
     EditionForm,
     GroupForm,
     SectionForm,
+    SelectionSettingsForm,
     StageForm,
     TemplateEditionForm,
 )
-from kipp.editions.kinds import STAGE_ORDER, GroupCode, StageKind
+from kipp.editions.kinds import STAGE_ORDER, GroupCode, StageKind, StageStatus
+from kipp.progress.stages import status_of
 from kipp.editions.models import Category, Edition, EditionGroup, RequiredDocument, Sdg, Section, Stage
 from kipp.editions.queries import current_edition
 from kipp.editions.template_2023 import TEMPLATE_2023
@@ -55,6 +57,8 @@ STAGE_LABELS = {
 }
 
 STATUS_LABELS = {"open": _l("open"), "closed": _l("closed"), "upcoming": _l("upcoming")}
+STAGE_PROGRESS_LABELS = {StageStatus.PLANNED: _l("not started"), StageStatus.OPEN: _l("opened"),
+                         StageStatus.CLOSED: _l("closed"), StageStatus.SKIPPED: _l("not held")}
 
 TABS = (
     ("general", _l("General"), "editions.general"),
@@ -64,6 +68,7 @@ TABS = (
     ("sdgs", _l("SDGs"), "editions.sdgs"),
     ("documents", _l("Required documents"), "editions.documents"),
     ("stages", _l("Stages"), "editions.stages"),
+    ("selection", _l("Selection rounds"), "editions.selection"),
 )
 
 
@@ -74,6 +79,7 @@ def _edition_helpers() -> dict[str, Any]:
         "stage_kind_label": lambda kind: STAGE_LABELS[StageKind(kind)],
         "stage_status_label": lambda status: STATUS_LABELS[status],
         "percent": _percent,
+        "stage_progress_label": lambda edition, stage: STAGE_PROGRESS_LABELS[status_of(edition, stage.kind)],
     }
 
 
@@ -208,6 +214,19 @@ def general(edition_id: int) -> Any:
         if ok:
             return redirect(url_for("editions.general", edition_id=edition.id))
     return _render("editions/general.html", edition, "general", form=form)
+
+
+@bp.route("/<int:edition_id>/selection", methods=["GET", "POST"])
+def selection(edition_id: int) -> Any:
+    edition = _edition(edition_id)
+    form = SelectionSettingsForm(obj=edition)
+    if form.validate_on_submit():
+        ok, _result = _save(form, services.update_selection_settings, edition,
+                            **{name: form[name].data for name in services.SELECTION_SETTINGS},
+                            success=_("The settings of the selection rounds have been saved."))
+        if ok:
+            return redirect(url_for("editions.selection", edition_id=edition.id))
+    return _render("editions/selection.html", edition, "selection", form=form)
 
 
 # --- Groups ------------------------------------------------------------------------------

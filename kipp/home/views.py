@@ -48,6 +48,10 @@ def index() -> Any:
         context["undelivered"] = db.session.scalar(
             sa.select(sa.func.count()).select_from(OutboxMessage).where(OutboxMessage.processed_at.is_(None))
         )
+        if edition is not None:
+            from kipp.progress.services import next_step
+
+            context["next_step"] = next_step(edition, now=context["now"])
         return render_template("home/secretariat.html", **context)
     if role is Role.ADMIN_LOKAL:
         agency = current_user.agency

@@ -18,7 +18,7 @@ PERIODIC: dict[str, tuple[Callable[[], object], float]] = {}
 # Modules whose import registers handlers and jobs; create_app and the worker load them.
 HANDLER_MODULES = ("kipp.notifications.handlers", "kipp.proposals.jobs", "kipp.assignment.services",
                    "kipp.screening.jobs", "kipp.scoring.aggregation", "kipp.scoring.jobs",
-                   "kipp.selection.jobs", "kipp.publication.jobs")
+                   "kipp.selection.jobs", "kipp.publication.jobs", "kipp.progress.jobs")
 
 SEND_EMAIL = "kipp.notifications.send_email"
 # Give a proposal that lost a judge (a declared conflict) a replacement.

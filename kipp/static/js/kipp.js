@@ -12,3 +12,10 @@ document.addEventListener("submit", function (event) {
   var buttons = event.target.querySelectorAll("button[type=submit], button:not([type])");
   window.setTimeout(function () { buttons.forEach(function (b) { b.disabled = true; }); }, 0);
 });
+// A select marked data-navigate-select goes to the address chosen in it.
+document.addEventListener("change", function (event) {
+  var select = event.target;
+  if (select.matches && select.matches("select[data-navigate-select]") && select.value) {
+    window.location.assign(select.value);
+  }
+});
