@@ -84,7 +84,21 @@ def live_assignments(edition: Edition, stage: StageKind) -> list[Assignment]:
     ))
 
 
-def build_problem(edition: Edition, stage: StageKind, *, relaxed: bool = False) -> solver.AssignmentProblem:
+def judges_per_proposal(edition: Edition, stage: StageKind) -> int:
+    """How many judges each proposal of the stage gets: as its last run asked, else the edition's setting.
+
+    Stages differ (three evaluators per proposal; the panel reviews nominees in pairs), so the
+    number is chosen with each run and kept for the re-assignments that follow it."""
+    params = db.session.scalar(sa.select(AssignmentRun.params).where(
+        AssignmentRun.edition_id == edition.id, AssignmentRun.stage == stage,
+        AssignmentRun.status == RunStatus.DONE).order_by(AssignmentRun.id.desc()).limit(1))
+    if params and not params.get("by_team") and params.get("k"):
+        return int(params["k"])
+    return edition.reviewers_per_proposal
+
+
+def build_problem(edition: Edition, stage: StageKind, *, relaxed: bool = False,
+                  per_proposal: int | None = None) -> solver.AssignmentProblem:
     """The solver's input: accepted judges, the stage's proposals, expertise affinities,
     conflicts (hard excluded, soft penalised) and the pinned manual choices.
 
@@ -93,6 +107,7 @@ def build_problem(edition: Edition, stage: StageKind, *, relaxed: bool = False) 
     proposals need to move."""
     members = stage_members(edition, stage)
     proposals = stage_proposals(edition, stage)
+    k = per_proposal or judges_per_proposal(edition, stage)
     conflicts = conflict_matrix(edition, stage, members, proposals)
     hard = {pair for pair, found in conflicts.items() if worst(found) is Severity.HARD}
     soft = {pair for pair, found in conflicts.items() if worst(found) is Severity.SOFT}
@@ -106,14 +121,14 @@ def build_problem(edition: Edition, stage: StageKind, *, relaxed: bool = False) 
     candidates = _candidate_arrays(edition, proposals, members, hard)
     caps = {m.id: m.max_load for m in members}
     if relaxed and members:
-        share = -(-len(proposals) * edition.reviewers_per_proposal // len(members)) + 1
+        share = -(-len(proposals) * k // len(members)) + 1
         caps = {m.id: min(share, m.max_load) if m.max_load is not None else share for m in members}
     return solver.AssignmentProblem(
         proposals=[solver.Proposal(p.id, category=p.category.name_id if p.category else None,
                                    label=p.number or p.title) for p in proposals],
         reviewers=[solver.Reviewer(m.id, max_load=caps[m.id], label=m.user.name) for m in members],
         candidates=candidates,
-        k=edition.reviewers_per_proposal,
+        k=k,
         balanced=edition.balanced_load and not relaxed,
         hard_conflicts=frozenset(hard),
         soft_conflicts=frozenset(soft),
@@ -184,7 +199,7 @@ def _candidate_arrays(edition: Edition, proposals: list[Proposal], members: list
 
 
 def request_run(actor: User, edition: Edition, stage: StageKind, *, by_team: bool = False,
-                teams_per_proposal: int = 1) -> AssignmentRun:
+                teams_per_proposal: int = 1, per_proposal: int | None = None) -> AssignmentRun:
     running = db.session.scalar(sa.select(AssignmentRun.id).where(
         AssignmentRun.edition_id == edition.id, AssignmentRun.stage == stage,
         AssignmentRun.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value])))
@@ -198,8 +213,11 @@ def request_run(actor: User, edition: Edition, stage: StageKind, *, by_team: boo
         raise DomainError(_("Give between 1 and 5 teams per proposal."), code="teams_per_proposal")
     if not stage_proposals(edition, stage):
         raise DomainError(_("No proposals have reached this stage yet."), code="no_proposals")
+    judges = judges_per_proposal(edition, stage) if per_proposal is None else per_proposal
+    if not by_team and not 1 <= judges <= 10:
+        raise DomainError(_("Give between 1 and 10 judges per proposal."), code="per_proposal")
     run = AssignmentRun(edition_id=edition.id, stage=stage, requested_by_id=actor.id,
-                        params={"k": teams_per_proposal if by_team else edition.reviewers_per_proposal,
+                        params={"k": teams_per_proposal if by_team else judges,
                                 "balanced": edition.balanced_load, "by_team": by_team,
                                 "coi_same_province": edition.coi_same_province})
     db.session.add(run)
@@ -222,7 +240,7 @@ def solve_run(outbox_id: int, *, run_id: int) -> None:
         if run.params.get("by_team"):
             problem = build_team_problem(edition, run.stage, per_proposal=run.params["k"])
         else:
-            problem = build_problem(edition, run.stage)
+            problem = build_problem(edition, run.stage, per_proposal=run.params.get("k"))
         run.progress = 40
         db.session.commit()
         result = solver.solve(problem)
@@ -279,7 +297,7 @@ def reassign_proposal(outbox_id: int, *, edition_id: int, stage: str, proposal_i
     if edition is None or kind not in STAGE_PROPOSALS:
         return
     live = live_assignments(edition, kind)
-    if sum(1 for a in live if a.proposal_id == proposal_id) >= edition.reviewers_per_proposal:
+    if sum(1 for a in live if a.proposal_id == proposal_id) >= judges_per_proposal(edition, kind):
         return  # already replaced (a redelivered message), or by hand
     problem = build_problem(edition, kind, relaxed=True)
     previous = [(a.proposal_id, a.member_id) for a in live if a.member_id is not None]

@@ -56,13 +56,13 @@ def stage(edition_id: int, stage: str) -> Any:
         if assignment.member_id is not None:
             load[assignment.member_id] += 1
     summary = services.stage_summary(edition, kind)
+    per_proposal = services.judges_per_proposal(edition, kind)
     return render_template(
         "assignment/stage.html", edition=edition, stage=kind, members=members, proposals=proposals,
         by_proposal=by_proposal, load=load, run=summary["run"], teams=services.stage_teams(edition, kind),
-        drafts=sum(1 for a in live if a.state is AssignmentState.DRAFT),
+        drafts=sum(1 for a in live if a.state is AssignmentState.DRAFT), per_proposal=per_proposal,
         short=[p for p in proposals if not by_proposal.get(p.id)
-               or (by_proposal[p.id][0].team_id is None
-                   and len(by_proposal[p.id]) < edition.reviewers_per_proposal)],
+               or (by_proposal[p.id][0].team_id is None and len(by_proposal[p.id]) < per_proposal)],
     )
 
 
@@ -82,6 +82,7 @@ def run(edition_id: int, stage: str) -> Any:
     by_team = request.form.get("by_team") == "1"
     run_service(services.request_run, current_user, edition, kind, by_team=by_team,
                 teams_per_proposal=request.form.get("teams_per_proposal", 1, type=int),
+                per_proposal=request.form.get("per_proposal", type=int),
                 success=_("The assignment is being computed; this page shows its progress."))
     return _here(edition, kind)
 

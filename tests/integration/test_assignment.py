@@ -242,3 +242,16 @@ def test_a_stage_can_assign_to_teams_with_the_same_rules(app, db_session, stage)
     mine = {a.proposal_id for a in live(db_session, edition) if a.team_id == teams[1].id}
     for proposal in stage["proposals"]:
         assert judge.get(f"/review/{proposal.id}").status_code == (200 if proposal.id in mine else 404)
+
+
+def test_judges_per_proposal_is_chosen_with_each_run_and_kept_for_the_stage(app, db_session, stage):
+    client = secretariat_client(app)
+    edition = stage["edition"]
+    url = f"/admin/assignment/{edition.id}/evaluation"
+    client.post(url + "/run", data={"per_proposal": "1"})
+    counts = Counter(a.proposal_id for a in live(db_session, edition))
+    assert set(counts.values()) == {1} and len(counts) == 12
+    page = client.get(url).get_data(as_text=True)
+    assert "1 reviewers per proposal" in page and 'name="per_proposal"' in page and 'value="1"' in page
+    refused = client.post(url + "/run", data={"per_proposal": "0"}, follow_redirects=True).get_data(as_text=True)
+    assert "Give between 1 and 10 judges per proposal." in refused
