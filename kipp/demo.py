@@ -70,6 +70,7 @@ LOGINS: list[DemoLogin] = [
     DemoLogin("evaluator.ui@kipp.demo", Role.EVALUATOR, "Dr. Evaluator UI", affiliation="Universitas Indonesia"),
     DemoLogin("evaluator.unhas@kipp.demo", Role.EVALUATOR, "Dr. Evaluator Unhas", affiliation="Universitas Hasanuddin"),
     DemoLogin("panelis@kipp.demo", Role.PANELIST, "Panelis Demo", affiliation="Ombudsman Republik Indonesia"),
+    DemoLogin("panelis.kasn@kipp.demo", Role.PANELIST, "Panelis KASN", affiliation="Komisi Aparatur Sipil Negara"),
 ]
 
 # Days each stage of the current demo edition lasts, from a submission window
@@ -116,7 +117,26 @@ def seed(now: dt.datetime | None = None) -> list[DemoLogin]:
     _proposals(by_name, units, current, now)
     _judging(secretariat, current)
     _scoring_season(secretariat, past, by_name, units, now)
+    _rounds_season(secretariat, by_name, units, now)
+    _stand(past, now, open_kind=StageKind.EVALUATION)
+    _stand(current, now, open_kind=StageKind.SUBMISSION)
     return LOGINS
+
+
+def _stand(edition: Edition, now: dt.datetime, *, open_kind: StageKind) -> None:
+    """Where a demo edition stands: the stages before ``open_kind`` closed, it open, the rest not started."""
+    from kipp.editions.kinds import StageStatus
+
+    reached = False
+    for kind in STAGE_ORDER:
+        stage = edition.stage(kind)
+        if stage is None:
+            continue
+        if kind is open_kind:
+            stage.status, stage.opened_at, reached = StageStatus.OPEN, min(stage.opens_at, now), True
+        elif not reached:
+            stage.status, stage.opened_at = StageStatus.CLOSED, stage.opens_at
+            stage.closed_at = min(stage.closes_at, now)
 
 
 def _judging(actor: User, edition: Edition) -> None:
@@ -217,6 +237,120 @@ def _scoring_season(actor: User, edition: Edition, by_name: dict[str, Agency], u
             scoring.save_sheet(person, scheme, member, proposal, version=0, values=values,
                                comments={a.key: "Cukup jelas; bukti terbatas." for a in aspects}, submit=True,
                                now=now - dt.timedelta(days=2 - (proposal_id % 3)))
+
+
+# A whole season to play through the selection rounds (KIPP 2022, a scaled-down replay): proposals
+# from every cluster and both groups, screened and fully scored by the four evaluators, the
+# evaluation stage still open. Tier sizes are scaled down so that a person can play every round
+# in the browser: 8 umum nominees, 5 finalists, 3 winners; 3 khusus nominees, 2 finalists, 1 winner.
+ROUNDS_TITLES = [
+    "Layanan Kesehatan Bergerak", "Klinik Digital Terpadu", "Statistik Desa Terbuka", "Data Kemiskinan Satu Pintu",
+    "Puskesmas Keliling Kepulauan", "Pajak Daerah Dalam Genggaman", "Dukcapil Jemput Bola", "Izin Usaha Sehari Jadi",
+    "Posyandu Remaja Banyuwangi", "Sekolah Siaga Bencana", "Ambulans Laut Sumba", "Bidan Desa Terhubung",
+    "Trayek Angkot Pintar", "Tiket Kereta Ramah Lansia", "Air Bersih Tepat Waktu", "Aduan Pelanggan Sehari Selesai",
+    "Rekam Medis Elektronik Rujukan", "Sensus Ekonomi Daring", "Beasiswa Anak Nelayan", "Akta Lahir Dari Rumah Sakit",
+    "Perizinan Bangunan Terbuka", "Pasar Rakyat Digital", "Kader Gizi Desa", "Sekolah Inklusif Sumba",
+    "Halte Ramah Disabilitas", "Stasiun Tanpa Hambatan", "Meteran Air Pintar", "Layanan Lansia Terpadu",
+    "Konsultasi Hukum Gratis", "Satu Data Bencana",
+]
+KHUSUS_TITLES = ["Smart Kampung Lanjutan", "Mal Pelayanan Publik Generasi Dua", "Kartu Sehat Keluarga Lanjutan",
+                 "Dukcapil Online Plus", "Klinik Apung Nusantara", "Antrean Rumah Sakit Terpadu"]
+ROUNDS_TIERS = {GroupCode.UMUM: (8, 5, 3), GroupCode.KHUSUS: (3, 2, 1)}
+
+
+def _rounds_season(actor: User, by_name: dict[str, Agency], units: dict[tuple[str, str], int],
+                   now: dt.datetime) -> None:
+    from kipp.assignment import services as assignment
+    from kipp.innovations.models import Innovation
+    from kipp.judging import pools
+    from kipp.judging.models import AssignmentRun, RunStatus
+    from kipp.proposals.models import Proposal, ProposalAnswer
+    from kipp.proposals.states import ProposalStatus
+    from kipp.scoring import services as scoring
+
+    edition = editions.create_from_template(actor, year=2022, name="KIPP 2022")
+    edition.theme = "Replay latihan: semua putaran seleksi, dari penilaian TE sampai pengumuman."
+    start = now - dt.timedelta(days=60)
+    for kind in STAGE_ORDER:
+        stage = edition.stage(kind)
+        if stage is None:
+            continue
+        if kind in (StageKind.SUBMISSION, StageKind.SCREENING):
+            opens, closes = start, start + dt.timedelta(days=20)
+            start = closes
+        else:
+            # The later rounds' windows start now, so that each can be opened when the play reaches it.
+            opens, closes = now - dt.timedelta(hours=1), now + dt.timedelta(days=DEMO_STAGE_DAYS[kind] + 14)
+        editions.update_stage(actor, stage, kind=kind, name_id=stage.name_id, name_en=stage.name_en,
+                              opens_at=opens, closes_at=closes)
+    for group in edition.groups:
+        group.nominee_count, group.finalist_count, group.winner_count = ROUNDS_TIERS.get(group.code, (0, 0, 0))
+        group.min_3t = 1 if group.code is GroupCode.UMUM else 0
+    groups = {g.code: g for g in edition.groups}
+    agency_units = [(name, unit_names[0]) for name, _type, _region, _is_3t, unit_names in AGENCIES]
+    submitted_at = edition.stage(StageKind.SUBMISSION).closes_at - dt.timedelta(days=1)
+    plan = [(GroupCode.UMUM, t) for t in ROUNDS_TITLES] + [(GroupCode.KHUSUS, t) for t in KHUSUS_TITLES]
+    merit: dict[int, int] = {}
+    for n, (code, title) in enumerate(plan):
+        agency_name, unit_name = agency_units[n % len(agency_units)]
+        agency, unit_id = by_name[agency_name], units[(agency_name, unit_name)]
+        group = groups[code]
+        innovation = Innovation(agency_id=agency.id, unit_id=unit_id, title=title,
+                                start_date=dt.date(2018 + n % 3, 1 + n % 12, 1))
+        db.session.add(innovation)
+        db.session.flush()
+        proposal = Proposal(edition_id=edition.id, group_id=group.id, category_id=edition.categories[n % 5].id,
+                            agency_id=agency.id, unit_id=unit_id, created_by_id=actor.id, title=title,
+                            innovation_id=innovation.id, innovation_start_date=innovation.start_date,
+                            video_url="https://www.youtube.com/watch?v=kipp-demo", is_application=False,
+                            status=ProposalStatus.ADMIN_PASSED, submitted_at=submitted_at,
+                            number=f"2022-demo-{n}", submitted_by_id=actor.id)
+        db.session.add(proposal)
+        db.session.flush()
+        proposal.number = f"2022-{'U' if code is GroupCode.UMUM else 'K'}-{proposal.id:05d}"
+        proposal.answers = [ProposalAnswer(
+            section_id=s.id, word_count=12,
+            text=(f"{title}: layanan yang memangkas waktu tunggu warga dan dapat ditiru daerah lain."
+                  if s.key == "ringkasan" else f"{title}: {s.title_id.lower()} — jawaban contoh untuk replay."))
+            for s in group.sections]
+        merit[proposal.id] = 58 + (n * 11) % 37
+    categories = [c.id for c in edition.categories]
+    for n, login in enumerate(login for login in LOGINS if login.role is Role.EVALUATOR):
+        member = pools.invite_to_pool(actor, edition, StageKind.EVALUATION, email=login.email, name=login.name,
+                                      role=Role.EVALUATOR, affiliation=login.affiliation)
+        person = db.session.scalar(sa.select(User).where(User.email == login.email))
+        pools.respond(person, member, True, expertise=[categories[n % 5]])
+    for n, login in enumerate(login for login in LOGINS if login.role is Role.PANELIST):
+        person = db.session.scalar(sa.select(User).where(User.email == login.email))
+        for kind in (StageKind.PANEL_REVIEW, StageKind.PRESENTATION):
+            member = pools.invite_to_pool(actor, edition, kind, email=login.email, name=login.name,
+                                          role=Role.PANELIST, affiliation=login.affiliation)
+            pools.respond(person, member, True)
+            member.is_chair = kind is StageKind.PANEL_REVIEW and n == 0
+    edition.reviewers_per_proposal = 2
+    run = AssignmentRun(edition_id=edition.id, stage=StageKind.EVALUATION, params={"k": 2}, requested_by_id=actor.id)
+    db.session.add(run)
+    db.session.flush()
+    assignment.solve_run(0, run_id=run.id)
+    if run.status is not RunStatus.DONE:
+        raise RuntimeError(f"the demo assignment did not solve: {run.result}")
+    assignment.publish(actor, edition, StageKind.EVALUATION)
+    scheme = scoring.create_scheme(actor, edition, StageKind.EVALUATION)
+    scoring.update_settings(actor, scheme, passing_grade=Decimal("65"), disagreement_threshold=Decimal("8"))
+    members = {m.id: m for m in db.session.scalars(sa.select(PoolMember).where(
+        PoolMember.edition_id == edition.id, PoolMember.stage == StageKind.EVALUATION))}
+    biases = {0: 0, 1: -6, 2: 4, 3: 2}
+    for n, (proposal_id, member_id) in enumerate(sorted(scoring.published_pairs(scheme))):
+        proposal = db.session.get(Proposal, proposal_id)
+        member = members[member_id]
+        bias = biases[sorted(members).index(member_id) % 4]
+        aspects = scheme.aspects_of(proposal.group.code)
+        values = {a.key: str(max(0, min(100, merit[proposal_id] + bias + (i * 3 + n) % 7 - 3)))
+                  for i, a in enumerate(aspects)}
+        scoring.save_sheet(member.user, scheme, member, proposal, version=0, values=values,
+                           comments={a.key: "Dinilai untuk replay." for a in aspects}, submit=True,
+                           now=now - dt.timedelta(days=3))
+    _stand(edition, now, open_kind=StageKind.EVALUATION)
 
 
 # Past results, so that eligibility has a history to check from the first day.
