@@ -43,16 +43,24 @@ def enqueue(task: str, **payload: Any) -> OutboxMessage:
     return message
 
 
+# SQLAlchemy fires the commit events for a released savepoint too; only the outermost
+# transaction's commit makes a message real, so nested ones are ignored.
 @event.listens_for(Session, "before_commit")
 def _remember_ids(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     new = session.info.pop(_NEW, None)
     if new:
         session.flush()
-        session.info.setdefault(_FLUSHED, []).extend((m.id, m.task) for m in new)
+        # A message added inside a savepoint that was rolled back is gone with it.
+        kept = [m for m in new if sa.inspect(m).persistent]
+        session.info.setdefault(_FLUSHED, []).extend((m.id, m.task) for m in kept)
 
 
 @event.listens_for(Session, "after_commit")
 def _mark_committed(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     flushed = session.info.pop(_FLUSHED, None)
     if flushed:
         session.info.setdefault(_COMMITTED, []).extend(flushed)
@@ -60,6 +68,8 @@ def _mark_committed(session: Session) -> None:
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget(session: Session, previous_transaction: Any) -> None:
+    if previous_transaction.nested:
+        return  # the outer transaction may still commit what it queued before the savepoint
     session.info.pop(_NEW, None)
     session.info.pop(_FLUSHED, None)
 

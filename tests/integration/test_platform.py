@@ -66,6 +66,30 @@ def test_a_rolled_back_change_sends_nothing_in_process(app: Flask, db_session: A
     assert db_session.scalar(sa.select(sa.func.count()).select_from(EmailMessage)) == 1
 
 
+def test_a_released_savepoint_does_not_send_what_the_transaction_later_rolls_back(app: Flask, db_session: Any) -> None:
+    from kipp.accounts import services
+
+    user = SecretariatFactory()
+    db_session.commit()
+    with app.test_request_context():
+        services.request_password_reset(user.email)
+        with db_session.begin_nested():  # SQLAlchemy fires its commit events here too
+            db_session.execute(sa.text("SELECT 1"))
+        db_session.rollback()
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(EmailMessage)) == 0
+
+    # A message queued before a savepoint that is rolled back still goes out with the commit.
+    with app.test_request_context():
+        services.request_password_reset(user.email)
+        try:
+            with db_session.begin_nested():
+                raise ValueError("a refused sub-step")
+        except ValueError:
+            pass
+        db_session.commit()
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(EmailMessage)) == 1
+
+
 @pytest.fixture(scope="module")
 def strict_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """An app with CSRF and the login rate limit switched on, as in production."""
