@@ -50,6 +50,10 @@ class Selection:
     unconstrained: list[CandidateId]
     displacements: list[Displacement] = field(default_factory=list)
     shortfalls: list[str] = field(default_factory=list)  # places the candidates could not fill
+    # The same, structured: cluster -> (places wanted, eligible candidates).
+    unfilled: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # The places the list was solved with (fewer than wanted where the candidates ran out).
+    places: dict[str, int] | None = None
 
     @property
     def cost_by_rule(self) -> dict[str, Decimal]:
@@ -88,16 +92,18 @@ def select(candidates: Sequence[Candidate], rules: Rules) -> Selection:
     unconstrained = [c.id for c in ranked[:size]]
     places = dict(rules.places) if rules.places is not None else None
     shortfalls = []
+    unfilled = {}
     if places is not None:
         available = {cluster: sum(1 for c in ranked if c.cluster == cluster) for cluster in places}
         for cluster, wanted in places.items():
             if available[cluster] < wanted:
                 shortfalls.append(f"{cluster}: {wanted} places, {available[cluster]} eligible")
+                unfilled[cluster] = (wanted, available[cluster])
                 places[cluster] = available[cluster]
         size = min(size, sum(places.values()))
     chosen_set = _solve(ranked, size, places, rules.min_3t)
     chosen = [c.id for c in ranked if c.id in chosen_set]
-    selection = Selection(chosen, unconstrained, shortfalls=shortfalls)
+    selection = Selection(chosen, unconstrained, shortfalls=shortfalls, unfilled=unfilled, places=places)
     # The price of each rule, one rule at a time: the cluster places against the plain
     # ranking, then the 3T minimum against the list with the places alone.
     by_id = {c.id: c for c in ranked}
