@@ -32,3 +32,17 @@ def default_bands(low: int, high: int) -> list[tuple[int, int, str, str]]:
     if bands and bands[-1][0] > low:
         bands[-1] = (low, *bands[-1][1:])
     return bands
+
+
+# The panel's aspects of the presentation and interview, the same for every group. The national
+# rubric is not public (kipp-domain §4 [U]); these are a starting point the secretariat edits.
+# (key, title in Indonesian, title in English, weight)
+PRESENTATION_ASPECTS = (
+    ("kejelasan_presentasi", "Kejelasan presentasi", "Clarity of the presentation", 20),
+    ("penguasaan_inovasi", "Penguasaan inovasi dan datanya", "Mastery of the innovation and its data", 30),
+    ("jawaban_wawancara", "Jawaban dalam wawancara", "Answers in the interview", 30),
+    ("komitmen_keberlanjutan", "Komitmen pimpinan dan keberlanjutan", "Leadership commitment and sustainability",
+     20),
+)
+# Aspects whose weighted mean breaks a tie of presentation totals, in order.
+PRESENTATION_TIE_BREAK = "penguasaan_inovasi,jawaban_wawancara"

@@ -18,11 +18,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from kipp.accounts.roles import Role
 from kipp.db import utcnow
+from kipp.editions.kinds import StageKind
 from kipp.errors import DomainError, NotAllowed
 from kipp.extensions import db
 from kipp.i18n import wib_time
 from kipp.judging.models import PoolMember
-from kipp.proposals import printing
+from kipp.presentations.services import slot_of
+from kipp.proposals import printing, uploads
 from kipp.proposals.models import Proposal
 from kipp.scoring import my_sheets, rules, services
 from kipp.scoring.views import scored_stage
@@ -124,7 +126,15 @@ def _render(scheme: ScoringScheme, member: PoolMember, proposal: Proposal, *, sh
         colleagues=_colleagues(scheme, member, proposal, sheet), reconciliations=reconciliations,
         following=following, mine=mine, deadline=services.deadline_of(scheme), now=utcnow(),
         print_html=Markup(printing.render_html(proposal, standalone=False)),
+        slot=_presentation_slot(scheme, proposal),
     ), status
+
+
+def _presentation_slot(scheme: ScoringScheme, proposal: Proposal) -> Any:
+    """The finalist's presentation slot, shown beside a presentation sheet."""
+    if scheme.stage is not StageKind.PRESENTATION:
+        return None
+    return slot_of(proposal)
 
 
 @bp.route("/<stage>/<int:proposal_id>")
@@ -139,6 +149,16 @@ def _save(scheme: ScoringScheme, member: PoolMember, proposal: Proposal, *, subm
     return services.save_sheet(current_user, scheme, member, proposal,
                                version=request.form.get("version", type=int) or 0, values=values,
                                comments=comments, comment=general, submit=submit, sheet=sheet)
+
+
+@bp.route("/<stage>/<int:proposal_id>/slides")
+def slides(stage: str, proposal_id: int) -> Any:
+    """The finalist's presentation slides, for the judges who score its presentation."""
+    scheme, _member, proposal = _load(stage, proposal_id)
+    slot = _presentation_slot(scheme, proposal)
+    if slot is None or slot.slides is None:
+        abort(404)
+    return uploads.send_attachment(slot.slides)
 
 
 @bp.route("/<stage>/<int:proposal_id>", methods=["POST"])

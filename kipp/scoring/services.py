@@ -45,9 +45,10 @@ AGGREGATE_PROPOSAL = "kipp.scoring.aggregate_proposal"
 RECOMPUTE_STAGE = "kipp.scoring.recompute_stage"
 
 # Stages whose proposals judges score, and what the stage is called on their pages.
-SCORED_STAGES = (StageKind.EVALUATION, StageKind.PANEL_REVIEW)
+SCORED_STAGES = (StageKind.EVALUATION, StageKind.PANEL_REVIEW, StageKind.PRESENTATION)
 STAGE_NAMES = {StageKind.EVALUATION: _l("Evaluation (Tim Evaluasi)"),
-               StageKind.PANEL_REVIEW: _l("Panel review (Tim Panel Independen)")}
+               StageKind.PANEL_REVIEW: _l("Panel review (Tim Panel Independen)"),
+               StageKind.PRESENTATION: _l("Presentation and interview (Tim Panel Independen)")}
 
 PROBLEM_MESSAGES = {
     "missing": _l("Give a score."),
@@ -76,21 +77,31 @@ def scheme_for(edition: Edition, stage: StageKind) -> ScoringScheme | None:
         .options(selectinload(ScoringScheme.aspects).selectinload(ScoringAspect.bands)))
 
 
+def _aspect_specs(group: Any, stage: StageKind) -> list[tuple[str, str, str, Decimal, str | None]]:
+    """(key, title_id, title_en, weight, section key) of a group's aspects in a stage: the default
+    presentation rubric for the presentations, the group's weighted sections otherwise."""
+    if stage is StageKind.PRESENTATION:
+        return [(key, title_id, title_en, Decimal(weight), None)
+                for key, title_id, title_en, weight in defaults.PRESENTATION_ASPECTS]
+    return [(s.key, s.title_id, s.title_en, s.weight, s.key) for s in group.sections if s.weight > 0]
+
+
 def create_scheme(actor: User | None, edition: Edition, stage: StageKind) -> ScoringScheme:
-    """A stage's scheme from the edition: each group's weighted sections become its aspects,
-    each with the default rubric; 0-100, no passing grade, blind until consolidation."""
+    """A stage's scheme from the edition: each group's weighted sections become its aspects (for the
+    presentations: the default presentation rubric), each with the default rubric bands; 0-100,
+    no passing grade, blind until consolidation."""
     if stage not in SCORED_STAGES:
         raise DomainError(_("This stage is not scored by judges."), code="stage")
     if scheme_for(edition, stage) is not None:
         raise DomainError(_("This stage already has its scoring scheme."), code="exists")
-    scheme = ScoringScheme(edition_id=edition.id, stage=stage, tie_break="signifikansi")
+    tie_break = defaults.PRESENTATION_TIE_BREAK if stage is StageKind.PRESENTATION else "signifikansi"
+    scheme = ScoringScheme(edition_id=edition.id, stage=stage, tie_break=tie_break)
     for group in edition.groups:
-        for position, section in enumerate(s for s in group.sections if s.weight > 0):
-            aspect = ScoringAspect(group_code=group.code, key=section.key, title_id=section.title_id,
-                                   title_en=section.title_en, weight=section.weight, position=position,
-                                   section_key=section.key)
-            aspect.bands = [RubricBand(low=low, high=high, description_id=text_id.format(aspect=section.title_id),
-                                       description_en=text_en.format(aspect=section.title_en))
+        for position, (key, title_id, title_en, weight, section_key) in enumerate(_aspect_specs(group, stage)):
+            aspect = ScoringAspect(group_code=group.code, key=key, title_id=title_id, title_en=title_en,
+                                   weight=weight, position=position, section_key=section_key)
+            aspect.bands = [RubricBand(low=low, high=high, description_id=text_id.format(aspect=title_id),
+                                       description_en=text_en.format(aspect=title_en))
                             for low, high, text_id, text_en in defaults.default_bands(0, 100)]
             scheme.aspects.append(aspect)
     if not scheme.aspects:

@@ -75,7 +75,7 @@ def test_the_secretariat_creates_the_scheme_from_the_page(client, db_session, se
     again = client.post(f"/admin/scoring/{edition.id}/evaluation/create", follow_redirects=True)
     assert "already has its scoring scheme" in text(again)
     assert client.get(f"/admin/scoring/{edition.id}/submission").status_code == 404
-    assert client.post(f"/admin/scoring/{edition.id}/presentation/create").status_code == 404
+    assert client.post(f"/admin/scoring/{edition.id}/field_verification/create").status_code == 404
     assert client.get(f"/admin/scoring/{edition.id}/panel_review/settings").status_code == 404  # no scheme yet
     assert "Scoring" in text(client.get("/"))  # the menu entry
 
