@@ -23,6 +23,7 @@ from kipp.i18n import localized, wib_datetime
 from kipp.notifications.queries import unread_count
 from kipp.outbox.dispatch import release_committed
 from kipp.progress.stages import is_held
+from kipp.publication import disclosure
 from kipp.proposals import labels
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -112,6 +113,8 @@ def init_app(app: Flask) -> None:
         event_label=labels.event_label,
         unread_notifications=unread_count,
         stage_held=is_held,
+        agency_status=disclosure.agency_status,
+        agency_events=disclosure.agency_events,
     )
     app.jinja_env.filters["wib"] = wib_datetime
 

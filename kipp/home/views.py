@@ -66,6 +66,11 @@ def index() -> Any:
 
     from kipp.scoring.my_sheets import my_stages
 
+    from kipp.selection.services import plenaries_of
+    from kipp.verification.services import visits_of
+
+    context["plenaries"] = plenaries_of(current_user)
+    context["visits"] = visits_of(current_user)
     context["assignments"] = my_assignments(current_user.id)
     context["scoring"] = my_stages(current_user.id)
     context["scored"] = {(s.scheme.edition_id, s.scheme.stage) for s in context["scoring"]}

@@ -108,11 +108,14 @@ def edition(edition_id: int) -> Any:
 @bp.route("/<int:edition_id>/step", methods=["POST"])
 def step(edition_id: int) -> Any:
     chosen = get_or_404(Edition, edition_id)
-    stage = get_or_404(Stage, request.form.get("stage_id", type=int), where=Stage.edition_id == chosen.id)
+    stage_id = request.form.get("stage_id", type=int)
     try:
         move = services.Move(request.form.get("move", ""))
     except ValueError:
         abort(400)
+    if stage_id is None:
+        abort(400)
+    stage = get_or_404(Stage, stage_id, where=Stage.edition_id == chosen.id)
     success = (_("The stage “%(stage)s” is open.", stage=localized(stage, "name")) if move is services.Move.OPEN
                else _("The stage “%(stage)s” is closed.", stage=localized(stage, "name")))
     run_service(services.take_step, current_user, chosen, stage, move,

@@ -67,7 +67,9 @@ def _render(edition: Edition, *, minutes_form: MinutesForm | None = None, status
                                 for code, counts in (summary.provinces if summary else {}).items()),
                                key=lambda item: (item[0] is None, item[0] or ""))
         context = dict(rows=services.entry_rows(shortlist, group.code, show=show), summary=summary,
-                       report=shortlist.report.get(group.code.value, {}), provinces=provinces,
+                       # A list built elsewhere (an import, a hand-made one) may carry no report.
+                       report={"finalist_count": group.finalist_count, "targets": {}, "unranked": [],
+                               **shortlist.report.get(group.code.value, {})}, provinces=provinces,
                        province_rows=province_rows)
     if minutes_form is None:
         minutes_form = MinutesForm(formdata=None, minutes=shortlist.minutes if shortlist else None)

@@ -527,6 +527,19 @@ def may_read_plenary(user: User, edition: Edition) -> bool:
         PoolMember.user_id == user.id, PoolMember.status == InvitationStatus.ACCEPTED).limit(1)) is not None
 
 
+def plenaries_of(user: User) -> list[Edition]:
+    """The editions whose plenary the panelist sits in, once there is something to deliberate
+    (the nominee list frozen), newest first."""
+    if user.role is not Role.PANELIST:
+        return []
+    return list(db.session.scalars(
+        sa.select(Edition).join(PoolMember, PoolMember.edition_id == Edition.id)
+        .join(Shortlist, sa.and_(Shortlist.edition_id == Edition.id, Shortlist.kind == ShortlistKind.NOMINEES))
+        .where(PoolMember.user_id == user.id, PoolMember.stage == StageKind.PANEL_REVIEW,
+               PoolMember.status == InvitationStatus.ACCEPTED, Shortlist.frozen_at.is_not(None))
+        .order_by(Edition.year.desc())))
+
+
 def may_record_plenary(user: User, edition: Edition) -> bool:
     """The secretariat and the panel's chair."""
     if user.role is Role.SECRETARIAT:

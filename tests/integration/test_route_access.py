@@ -110,6 +110,30 @@ ACCESS: dict[str, Any] = {
     )},
     "public.edition": PUBLIC,
     "public.announcement": PUBLIC,
+    # The selection rounds (issue 6).
+    **{e: SEC for e in (
+        "progress.index", "progress.edition", "progress.step", "editions.selection",
+        "selection.nominees", "selection.nominee_settings", "selection.build_nominees", "selection.nominee_entry",
+        "selection.freeze_nominees", "selection.final", "selection.build_final", "selection.final_entry",
+        "selection.final_minutes", "selection.freeze_final",
+        # The world's panelist is not in the panel review pool; its members' access is in test_plenary.py.
+        "plenary.index", "plenary.build", "plenary.entry", "plenary.minutes", "plenary.freeze", "plenary.chair",
+        "objections.index", "objections.detail", "objections.evidence", "objections.rule", "objections.confirm",
+        "presentations.index", "presentations.generate", "presentations.slot", "presentations.attendance",
+        "presentations.slides", "presentations.assign_panel",
+        "verification.index", "verification.plan", "verification.visit", "verification.record",
+        "verification.cancel",
+        "publication.index", "publication.publish", "publication.regenerate", "publication.archive",
+        "publication.certificate", "publication.results_xlsx",
+    )},
+    **{e: PUBLIC for e in ("public_objections.finalists", "public_objections.objection",
+                           "public_objections.receipt", "public_objections.status", "results.index",
+                           "results.verify")},
+    **{e: AGENCY for e in ("agency_presentations.index", "agency_presentations.slot",
+                           "agency_presentations.slides", "agency_results.index", "agency_results.outcome",
+                           "agency_results.certificate")},
+    **{e: LOCAL for e in ("agency_presentations.confirm", "agency_presentations.materials")},
+    **{e: JUDGES for e in ("field.index", "field.visit", "field.record", "scoring_judge.slides")},
     **{e: LOCAL for e in (
         "local.agency", "local.add_unit", "local.edit_unit", "local.deactivate_unit", "local.reactivate_unit",
         "local.new_upp", "local.person", "local.deactivate", "local.reactivate", "local.resend_invitation",
@@ -118,6 +142,10 @@ ACCESS: dict[str, Any] = {
 }
 
 ROLES = [None, *Role]
+
+# Routes that name the world's finalist (or its stage) rather than its draft proposal.
+FINALIST_ROUTES = {"public_objections.objection", "agency_results.outcome", "agency_results.certificate",
+                   "publication.certificate", "scoring_judge.slides"}
 
 
 def test_every_route_is_listed(app):
@@ -199,6 +227,7 @@ def world(db_session):
                        weighted_total=70)
     db_session.add(sheet)
     db_session.flush()
+    values_of_rounds = _rounds_world(db_session, edition, admin, unit, upp, logins)
     notifications = {}
     for role, person in logins.items():
         note = Notification(user_id=person.id, kind="test", message="m", link="/")
@@ -216,14 +245,86 @@ def world(db_session):
         "notification_id": notifications[Role.SECRETARIAT], "stage": "evaluation", "assignment_id": assignment.id,
         "member_id": members[Role.EVALUATOR].id, "reason_id": reason.id, "change": "deactivate", "year": 2031,
         "announcement_id": announcement.id, "team_id": team.id, "kind": "agency", "sheet_id": sheet.id,
-        "aspect_id": scheme.aspects[0].id,
+        "aspect_id": scheme.aspects[0].id, **values_of_rounds,
     }
     return logins, values, notifications
+
+
+def _rounds_world(db_session, edition, admin, unit, upp, logins):
+    """The edition's finalist (in the Admin Lokal's agency, the UPP's unit), announced, confirmed and
+    published, with an objection, a presentation slot with slides and a field visit by both judges."""
+    import datetime as dt
+
+    from kipp.db import utcnow
+    from kipp.editions.kinds import StageKind
+    from kipp.innovations.kinds import AwardTier
+    from kipp.judging.models import Assignment, AssignmentState, InvitationStatus, PoolMember
+    from kipp.objections.models import Objection
+    from kipp.presentations.models import PresentationSlot
+    from kipp.proposals.models import StoredFile
+    from kipp.proposals.states import ProposalStatus
+    from kipp.publication.certificates import verification_code
+    from kipp.selection.models import Shortlist, ShortlistEntry, ShortlistKind
+    from kipp.verification.models import FieldVisit
+    from tests.selection_factories import set_stages
+
+    now = utcnow()
+    secretariat = logins[Role.SECRETARIAT]
+    edition.field_verification = True
+    set_stages(edition, now, open_kind=StageKind.OBJECTION)
+    finalist = Proposal(edition=edition, group=edition.groups[0], agency_id=admin.agency_id, unit_id=unit.id,
+                        created_by_id=upp.id, title="Inovasi Finalis Uji Akses", status=ProposalStatus.CONFIRMED,
+                        number="2031-U-99999", submitted_at=now)
+    db_session.add(finalist)
+    db_session.flush()
+    for kind, extra in ((ShortlistKind.FINALISTS, {"confirmed_at": now, "confirmed_by_id": secretariat.id}),
+                        (ShortlistKind.WINNERS, {"published_at": now, "published_by_id": secretariat.id})):
+        shortlist = Shortlist(edition_id=edition.id, kind=kind, frozen_at=now, frozen_by_id=secretariat.id,
+                              decree_number="B/1/2031", **extra)
+        shortlist.entries.append(ShortlistEntry(proposal_id=finalist.id, group_code=edition.groups[0].code, rank=1,
+                                                cluster=admin.agency.cluster, proposed=True, chosen=True,
+                                                tier=AwardTier.TOP_99 if kind is ShortlistKind.FINALISTS
+                                                else AwardTier.TOP_45))
+        db_session.add(shortlist)
+    stored, digest = uploads.store(b"%PDF-1.4 bukti", "pdf")
+    evidence = StoredFile(original_name="bukti.pdf", stored_name=stored, content_type="application/pdf",
+                          size_bytes=14, sha256=digest)
+    stored, digest = uploads.store(b"%PDF-1.4 slides", "pdf")
+    slides = StoredFile(original_name="slides.pdf", stored_name=stored, content_type="application/pdf",
+                        size_bytes=15, sha256=digest)
+    db_session.add_all([evidence, slides])
+    db_session.flush()
+    objection = Objection(edition_id=edition.id, proposal_id=finalist.id, reference="SGH/2031/00001", name="Warga",
+                          contact="warga@example.id", reason="Data yang diajukan tidak sesuai kenyataan. " * 3,
+                          evidence_id=evidence.id, client_hash="0" * 64)
+    slot = PresentationSlot(edition_id=edition.id, proposal_id=finalist.id, starts_at=now - dt.timedelta(hours=1),
+                            presentation_minutes=7, interview_minutes=13, slides_id=slides.id)
+    visit = FieldVisit(edition_id=edition.id, proposal_id=finalist.id, visit_date=now.date(), location="Kantor")
+    db_session.add_all([objection, slot, visit])
+    db_session.flush()
+    for stage in (StageKind.PRESENTATION, StageKind.FIELD_VERIFICATION):
+        for role in (Role.EVALUATOR, Role.PANELIST):
+            member = PoolMember(edition_id=edition.id, stage=stage, user_id=logins[role].id,
+                                status=InvitationStatus.ACCEPTED)
+            db_session.add(member)
+            db_session.flush()
+            db_session.add(Assignment(edition_id=edition.id, stage=stage, proposal_id=finalist.id,
+                                      member_id=member.id, state=AssignmentState.PUBLISHED))
+    from kipp.scoring import services as scoring
+
+    scoring.create_scheme(None, edition, StageKind.PRESENTATION)
+    db_session.flush()
+    return {"finalist_id": finalist.id, "objection_id": objection.id, "slot_id": slot.id, "visit_id": visit.id,
+            "certificate_code": verification_code(finalist.id, AwardTier.TOP_99)}
 
 
 def _url(rule: Any, values: dict[str, Any]) -> str:
     from flask import url_for
 
+    if rule.endpoint in FINALIST_ROUTES:
+        values = {**values, "proposal_id": values["finalist_id"], "stage": "presentation"}
+    if rule.endpoint == "results.verify":
+        values = {**values, "code": values["certificate_code"]}
     return url_for(rule.endpoint, **{arg: values[arg] for arg in rule.arguments})
 
 
