@@ -62,6 +62,47 @@ def _comment(rng: random.Random, low: int, high: int) -> str:
     return (" ".join(words).capitalize() + ".") if words else ""
 
 
+def plausible_sheets(rng: random.Random, pairs: list[tuple[int, int]], *, scheme_id: int,
+                     aspects: dict[str, list[Any]], group_of: dict[int, str], judges: list[int],
+                     now: dt.datetime, quality: dict[int, float] | None = None,
+                     draft_pairs: set[tuple[int, int]] | frozenset[tuple[int, int]] = frozenset(),
+                     ) -> list[dict[str, Any]]:
+    """Score-sheet rows for (proposal id, pool member id) pairs: each judge's leniency (drawn in the
+    order of ``judges``), each proposal's quality (drawn next, in the order of ``pairs``, unless
+    given) and noise per aspect around 72, with comments and ``weighted_total``. ``aspects`` maps
+    a group code to its ``rules.Aspect`` list; pairs in ``draft_pairs`` stay drafts with half
+    their aspects scored."""
+    from kipp.scoring import rules
+
+    leniency = {m: rng.gauss(0, 5) for m in judges}
+    if quality is None:
+        quality = {p: rng.gauss(0, 8) for p in dict.fromkeys(p for p, _m in pairs)}
+    opened = now - dt.timedelta(days=20)
+    sheet_rows = []
+    for p, m in pairs:
+        group_aspects = aspects[group_of[p]]
+        draft = (p, m) in draft_pairs
+        scores: dict[str, Any] = {}
+        parsed: dict[str, Decimal | None] = {}
+        for i, aspect in enumerate(group_aspects):
+            if draft and i % 2:
+                parsed[aspect.key] = None
+                continue
+            value = round(min(98.0, max(20.0, 72 + leniency[m] + quality[p] + rng.gauss(0, 6))))
+            parsed[aspect.key] = Decimal(value)
+            scores[aspect.key] = {"value": str(value), "comment": _comment(rng, 8, 30)}
+        created = opened + dt.timedelta(seconds=rng.randint(0, 15 * 86400))
+        updated = created + dt.timedelta(seconds=rng.randint(60, 86400))
+        sheet_rows.append({
+            "scheme_id": scheme_id, "proposal_id": p, "member_id": m,
+            "status": "draft" if draft else "submitted", "scores": scores,
+            "comment": _comment(rng, 15, 60), "weighted_total": rules.weighted_total(parsed, group_aspects),
+            "version": 1 if draft else rng.randint(2, 8), "created_at": created, "updated_at": updated,
+            "submitted_at": None if draft else updated, "reopened_count": 0,
+        })
+    return sheet_rows
+
+
 def seed_scoring(url: str, *, proposals: int = 3000, judges: int = 60, drafts: int = 32,
                  seed_value: int = 2027) -> dict[str, Any]:
     started = time.perf_counter()
@@ -79,7 +120,7 @@ def seed_scoring(url: str, *, proposals: int = 3000, judges: int = 60, drafts: i
     from kipp.editions.models import Edition
     from kipp.extensions import db
     from kipp.judging.models import Assignment, AssignmentRun, PoolMember
-    from kipp.scoring import defaults, rules, services
+    from kipp.scoring import defaults, services
     from kipp.scoring.models import RubricBand, ScoreSheet, ScoringAspect
 
     rng = random.Random(seed_value)
@@ -156,31 +197,8 @@ def seed_scoring(url: str, *, proposals: int = 3000, judges: int = 60, drafts: i
             mine = [p for p, mm in pairs if mm == m and group_of[p] == "umum"]
             draft_pairs.add((mine[-1], m))
 
-        leniency = {m: rng.gauss(0, 5) for m in member_ids}
-        quality = {p: rng.gauss(0, 8) for p in ids}
-        opened = now - dt.timedelta(days=20)
-        sheet_rows = []
-        for p, m in pairs:
-            group_aspects = aspects[group_of[p]]
-            draft = (p, m) in draft_pairs
-            scores: dict[str, Any] = {}
-            parsed: dict[str, Decimal | None] = {}
-            for i, aspect in enumerate(group_aspects):
-                if draft and i % 2:
-                    parsed[aspect.key] = None
-                    continue
-                value = round(min(98.0, max(20.0, 72 + leniency[m] + quality[p] + rng.gauss(0, 6))))
-                parsed[aspect.key] = Decimal(value)
-                scores[aspect.key] = {"value": str(value), "comment": _comment(rng, 8, 30)}
-            created = opened + dt.timedelta(seconds=rng.randint(0, 15 * 86400))
-            updated = created + dt.timedelta(seconds=rng.randint(60, 86400))
-            sheet_rows.append({
-                "scheme_id": scheme_id, "proposal_id": p, "member_id": m,
-                "status": "draft" if draft else "submitted", "scores": scores,
-                "comment": _comment(rng, 15, 60), "weighted_total": rules.weighted_total(parsed, group_aspects),
-                "version": 1 if draft else rng.randint(2, 8), "created_at": created, "updated_at": updated,
-                "submitted_at": None if draft else updated, "reopened_count": 0,
-            })
+        sheet_rows = plausible_sheets(rng, pairs, scheme_id=scheme_id, aspects=aspects, group_of=group_of,
+                                      judges=member_ids, draft_pairs=draft_pairs, now=now)
         _insert(conn, ScoreSheet.__table__, sheet_rows)
         db.session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as raw:
