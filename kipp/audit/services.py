@@ -54,7 +54,10 @@ def record(
 ) -> AuditEvent:
     """Append an audit event. ``actor`` None means the system (a worker, a schedule)."""
     if obj is not None:
-        db.session.flush()
+        # Only a new object needs the flush that gives it its id; flushing for every event
+        # would write a whole round's state changes one statement at a time.
+        if sa.inspect(obj).identity is None:
+            db.session.flush()
         object_type = object_type or obj.__tablename__
         if object_id is None:
             identity = sa.inspect(obj).identity

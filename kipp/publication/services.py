@@ -318,8 +318,10 @@ def publish(actor: User, edition: Edition, *, now: dt.datetime | None = None) ->
     record(actor, "results.published", winners, before={"published_at": None},
            after={"published_at": now.isoformat(), "decree_number": winners.decree_number},
            label=f"{edition.name} · {winners.decree_number}")
-    enqueue(NOTIFY_OUTCOMES, edition_id=edition.id)
+    # The certificates first: the outcome notices put thousands of emails on the queue, and the
+    # secretariat's download should not wait behind them.
     _queue_batch(actor, edition)
+    enqueue(NOTIFY_OUTCOMES, edition_id=edition.id)
     return winners
 
 
