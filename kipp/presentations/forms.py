@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -19,9 +21,10 @@ INTERVIEW_MINUTES = NumberRange(min=0, max=120, message=_l("Use 0 to 120 minutes
 
 class GenerateForm(FlaskForm):
     first_day = DateField(_l("First day"), validators=[InputRequired(_l("Choose the first day."))])
-    day_start = TimeField(_l("Daily start (WIB)"), format="%H:%M",
+    # Office hours in Jakarta by default; the panel may sit longer.
+    day_start = TimeField(_l("Daily start (WIB)"), format="%H:%M", default=dt.time(8, 0),
                           validators=[InputRequired(_l("Give the time the first slot of a day starts."))])
-    day_end = TimeField(_l("Daily end (WIB)"), format="%H:%M",
+    day_end = TimeField(_l("Daily end (WIB)"), format="%H:%M", default=dt.time(16, 0),
                         validators=[InputRequired(_l("Give the time the last slot of a day must end by."))])
     break_minutes = IntegerField(
         _l("Break between slots (minutes)"), default=10,
