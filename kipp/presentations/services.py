@@ -33,7 +33,7 @@ from kipp.judging.models import Assignment, AssignmentState, Severity
 from kipp.notifications.services import notify
 from kipp.presentations import rules
 from kipp.presentations.models import Attendance, PresentationSlot
-from kipp.progress.stages import require
+from kipp.progress.stages import require, status_of
 from kipp.proposals import uploads
 from kipp.proposals.models import Proposal, StoredFile
 from kipp.proposals.rules import sniff_content_type
@@ -228,11 +228,17 @@ def update_slot(actor: User, slot: PresentationSlot, *, starts_at: dt.datetime, 
         raise DomainError(_("Use at most %(max)s characters.", max=NOTE_MAX), code="too_long", field="notes")
     moved = (starts_at != slot.starts_at or presentation_minutes != slot.presentation_minutes
              or interview_minutes != slot.interview_minutes)
+    # A time in the past records when a session actually took place (moved on the day, by
+    # agreement with the agency): no notice to give, nothing to confirm again.
+    took_place = starts_at != slot.starts_at and starts_at <= now
     if moved:
         if slot.attendance is not Attendance.SCHEDULED:
             raise DomainError(_("The attendance of this slot is recorded; it can no longer move."), code="recorded")
         earliest = rules.earliest_start(now, edition.confirm_hours)
-        if starts_at != slot.starts_at and starts_at < earliest:
+        if took_place and status_of(edition, StageKind.PRESENTATION) is not StageStatus.OPEN:
+            raise DomainError(_("A session that already took place can be recorded only while the presentation "
+                                "stage is open."), code="past_not_open", field="starts_at")
+        if not took_place and starts_at != slot.starts_at and starts_at < earliest:
             raise DomainError(
                 _("The agency needs %(hours)s hours to confirm: choose %(earliest)s WIB or later.",
                   hours=edition.confirm_hours, earliest=wib_text(rules.round_up(earliest))),
@@ -249,10 +255,10 @@ def update_slot(actor: User, slot: PresentationSlot, *, starts_at: dt.datetime, 
     slot.starts_at, slot.presentation_minutes, slot.interview_minutes = starts_at, presentation_minutes, \
         interview_minutes
     slot.meeting_url, slot.notes = link, text
-    if moved and slot.confirmed_at is not None:
+    if moved and not took_place and slot.confirmed_at is not None:
         slot.confirmed_at, slot.confirmed_by_id = None, None
     db.session.flush()
-    if moved:
+    if moved and not took_place:
         _notify_scheduled(slot)
     record(actor, "presentation.slot_moved" if moved else "presentation.slot_changed", slot, before=before,
            after=_slot_snapshot(slot), label=slot.proposal.number)

@@ -249,6 +249,30 @@ def test_a_slot_cannot_move_within_the_notice_onto_another_slot_or_to_bad_values
     assert slots(db_session, rounds)[rounds.finalists[0].id].starts_at == original
 
 
+def test_a_session_that_took_place_earlier_is_recorded_at_its_real_time_while_the_stage_is_open(
+        client, db_session, rounds, secretariat):
+    schedule(client, rounds)
+    slot = slots(db_session, rounds)[rounds.finalists[0].id]
+    url = f"{base(rounds)}/{slot.id}"
+    earlier = (utcnow() - dt.timedelta(hours=2)).astimezone(WIB).strftime("%Y-%m-%dT%H:%M")
+    form = {"presentation_minutes": "7", "interview_minutes": "13", "meeting_url": "", "notes": "Maju sehari.",
+            "starts_at": earlier}
+    response = client.post(url, data=form)
+    assert response.status_code == 422
+    assert "can be recorded only while the presentation stage is open" in text(response)
+    set_stages(rounds.edition, utcnow(), open_kind=StageKind.PRESENTATION)
+    db_session.commit()
+    admin = rounds.admins[rounds.finalists[0].agency_id]
+    told = len(notifications(db_session, admin, "presentation_scheduled"))
+    client.post(url, data=form)
+    moved = slots(db_session, rounds)[rounds.finalists[0].id]
+    assert moved.starts_at.astimezone(WIB).strftime("%Y-%m-%dT%H:%M") == earlier
+    # Nothing to confirm or announce for a session that has happened: the agency is not told again.
+    assert len(notifications(db_session, admin, "presentation_scheduled")) == told
+    client.post(f"{url}/attendance", data={"attendance": "presented"})
+    assert slots(db_session, rounds)[rounds.finalists[0].id].attendance is Attendance.PRESENTED
+
+
 def test_another_editions_slot_is_404(client, db_session, rounds, secretariat):
     schedule(client, rounds)
     other = finalists_edition(year=2034, open_kind=StageKind.OBJECTION)
