@@ -77,7 +77,8 @@ def test_seed_demo_once_then_it_only_lists_the_logins(cli, db_session):
     first = cli("seed-demo")
     assert first.exit_code == 0, first.output
     assert "sekretariat@kipp.demo" in first.output and "Demo data created" in first.output
-    assert db_session.scalar(sa.select(sa.func.count()).select_from(Edition)) == 2
+    # KIPP 2022 (the rounds to play), KIPP 2023 (scoring under way) and the current edition.
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(Edition)) == 3
     second = cli("seed-demo")
     assert "already there" in second.output
-    assert db_session.scalar(sa.select(sa.func.count()).select_from(Edition)) == 2
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(Edition)) == 3
