@@ -574,12 +574,23 @@ def play(bench: Lifecycle) -> None:
             publication.publish(actor, edition)
         batch_id = bench.scalar("SELECT max(id) FROM certificate_batches")
         seconds, detail = bench.wait_batch(started, batch_id)
-        notices = bench.scalar("SELECT extract(epoch FROM processed_at - created_at) FROM outbox_messages "
-                               "WHERE task = :t ORDER BY id DESC LIMIT 1", t=publication.NOTIFY_OUTCOMES)
-        return seconds, (f"queued behind the outcome notices job ({float(notices):.2f} s to its commit, then "
-                         f"publishing its emails to Redis); {detail}")
+        # The batch is queued before the outcome notices, so it does not wait behind their emails.
+        return seconds, f"queued before the outcome notices; {detail}"
+
+    def outcome_notices() -> tuple[float, str]:
+        started = time.perf_counter()
+        while True:
+            done = bench.scalar("SELECT extract(epoch FROM processed_at - created_at) FROM outbox_messages "
+                                "WHERE task = :t AND processed_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+                                t=publication.NOTIFY_OUTCOMES)
+            if done is not None:
+                return float(done), "every participating agency's notices written (their emails follow)"
+            if time.perf_counter() - started > bench.timeout:
+                raise TimeoutError("the outcome notices did not finish")
+            time.sleep(0.2)
 
     bench.timed("publish the results -> its certificate batch DONE (worker)", publish_and_certificates)
+    bench.timed("the outcome notices job, from publication to its commit (worker)", outcome_notices)
 
     def regenerate() -> tuple[float, str]:
         started = time.perf_counter()
