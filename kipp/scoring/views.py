@@ -97,9 +97,11 @@ def stage(edition_id: int, stage: str) -> Any:
 def create(edition_id: int, stage: str) -> Any:
     edition, kind = _edition_stage(edition_id, stage)
     _csrf_ok()
-    run_service(services.create_scheme, current_user, edition, kind,
-                success=_("The scoring scheme was created from the edition's weighted sections. Check its settings "
-                          "and rubric before the judges start."))
+    success = (_("The scoring scheme was created from the default presentation rubric. Check its aspects, weights "
+                  "and rubric before the panel starts.") if kind is StageKind.PRESENTATION else
+               _("The scoring scheme was created from the edition's weighted sections. Check its settings "
+                 "and rubric before the judges start."))
+    run_service(services.create_scheme, current_user, edition, kind, success=success)
     return redirect(url_for("scoring.stage", edition_id=edition.id, stage=kind.value))
 
 
