@@ -14,3 +14,8 @@ def current_edition() -> Edition | None:
     return db.session.scalar(
         sa.select(Edition).options(selectinload(Edition.stages)).order_by(Edition.year.desc()).limit(1)
     )
+
+
+def edition_of_year(year: int) -> Edition | None:
+    """The edition of a year (years are unique): how the public pages name an edition."""
+    return db.session.scalar(sa.select(Edition).where(Edition.year == year))

@@ -17,6 +17,7 @@ from flask_babel import get_locale
 from kipp.db import utcnow
 from kipp.editions.kinds import StageKind
 from kipp.editions.models import Edition
+from kipp.editions.queries import edition_of_year
 from kipp.extensions import db, limiter
 from kipp.objections import rules, services
 from kipp.objections.forms import ObjectionForm, StatusForm
@@ -37,7 +38,7 @@ def _lookup_limit() -> str:
 
 
 def _edition(year: int) -> Edition:
-    edition = db.session.scalar(sa.select(Edition).where(Edition.year == year))
+    edition = edition_of_year(year)
     if edition is None or not services.is_announced(edition):
         abort(404)
     return edition

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, render_template
 
 from kipp.editions.models import Edition
-from kipp.extensions import db
+from kipp.editions.queries import edition_of_year
 from kipp.publication import certificates, services
 
 bp = Blueprint("results", __name__, url_prefix="/public")
@@ -21,7 +20,7 @@ def results_published(edition: Edition | None) -> bool:
 
 
 def _edition(year: int) -> Edition:
-    edition = db.session.scalar(sa.select(Edition).where(Edition.year == year))
+    edition = edition_of_year(year)
     if edition is None:
         abort(404)
     return edition

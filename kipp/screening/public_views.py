@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, render_template
 
 from kipp.db import utcnow
 from kipp.editions.models import Edition
-from kipp.extensions import db
+from kipp.editions.queries import edition_of_year
 from kipp.screening import services
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 
 
 def _edition(year: int) -> Edition:
-    edition = db.session.scalar(sa.select(Edition).where(Edition.year == year))
+    edition = edition_of_year(year)
     if edition is None:
         abort(404)
     return edition

@@ -52,16 +52,21 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture()
-def page(browser: Any, live_server: str, request: pytest.FixtureRequest) -> Iterator[Any]:
-    context = browser.new_context(base_url=live_server, locale="id-ID")
-    context.set_default_timeout(10_000)
+def open_tab(browser: Any, base_url: str, request: pytest.FixtureRequest, *, timeout_ms: int = 10_000) -> Iterator[Any]:
+    """A tab in a fresh context (Bahasa Indonesia); a failed test leaves its screenshot in test-artifacts/."""
+    context = browser.new_context(base_url=base_url, locale="id-ID", accept_downloads=True)
+    context.set_default_timeout(timeout_ms)
     tab = context.new_page()
     yield tab
     if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
         ARTIFACTS.mkdir(exist_ok=True)
         tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture()
+def page(browser: Any, live_server: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+    yield from open_tab(browser, live_server, request)
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)

@@ -14,7 +14,6 @@ import datetime as dt
 import re
 import threading
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -22,7 +21,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, open_tab
 from tests.conftest import TEST_PASSWORD, build_app, migrate_and_load
 from tests.services import need
 
@@ -149,14 +148,7 @@ def _passwords() -> None:
 @pytest.fixture()
 def page(browser: Any, scene: Scene, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A tab on this module's own server (the other browser tests share the demo's)."""
-    context = browser.new_context(base_url=scene.base_url, locale="id-ID", accept_downloads=True)
-    context.set_default_timeout(20_000)
-    tab = context.new_page()
-    yield tab
-    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+    yield from open_tab(browser, scene.base_url, request, timeout_ms=20_000)
 
 
 # --- the people in the browser ---------------------------------------------------------------------

@@ -30,7 +30,7 @@ from kipp.proposals.models import ProposalAnswer, ProposalEvent
 from kipp.proposals.states import ProposalStatus
 from kipp.selection.models import Shortlist, ShortlistEntry, ShortlistKind
 from tests.conftest import Login, build_app, migrate_and_load
-from tests.factories import AdminLokalFactory, EvaluatorFactory, PanelistFactory, SecretariatFactory, UppFactory
+from tests.factories import EvaluatorFactory, PanelistFactory
 from tests.proposal_factories import ProposalFactory
 from tests.selection_factories import finalists_edition
 
