@@ -181,9 +181,6 @@ JUDGE_BIAS = {"evaluator@kipp.demo": 0, "evaluator.sulut@kipp.demo": -12, "evalu
 
 def _scoring_season(actor: User, edition: Edition, by_name: dict[str, Agency], units: dict[tuple[str, str], int],
                     now: dt.datetime) -> None:
-    from kipp.assignment import services as assignment
-    from kipp.judging import pools
-    from kipp.judging.models import AssignmentRun, RunStatus
     from kipp.proposals.models import Proposal, ProposalAnswer
     from kipp.proposals.states import ProposalStatus
     from kipp.scoring import services as scoring
@@ -207,20 +204,7 @@ def _scoring_season(actor: User, edition: Edition, by_name: dict[str, Agency], u
         proposal.answers = [ProposalAnswer(section_id=s.id, text=f"{title}: {s.title_id.lower()} — jawaban contoh "
                                            f"yang diringkas untuk demo.", word_count=8) for s in umum.sections]
         merit[proposal.id] = 62 + (n * 7) % 30
-    categories = [c.id for c in edition.categories]
-    for n, login in enumerate(login for login in LOGINS if login.role is Role.EVALUATOR):
-        member = pools.invite_to_pool(actor, edition, StageKind.EVALUATION, email=login.email, name=login.name,
-                                      role=Role.EVALUATOR, affiliation=login.affiliation)
-        person = db.session.scalar(sa.select(User).where(User.email == login.email))
-        pools.respond(person, member, True, expertise=[categories[n % 4]])
-    edition.reviewers_per_proposal = 2
-    run = AssignmentRun(edition_id=edition.id, stage=StageKind.EVALUATION, params={"k": 2}, requested_by_id=actor.id)
-    db.session.add(run)
-    db.session.flush()
-    assignment.solve_run(0, run_id=run.id)
-    if run.status is not RunStatus.DONE:
-        raise RuntimeError(f"the demo assignment did not solve: {run.result}")
-    assignment.publish(actor, edition, StageKind.EVALUATION)
+    _evaluators_assigned(actor, edition, fields=4)
     scheme = scoring.create_scheme(actor, edition, StageKind.EVALUATION)
     scoring.update_settings(actor, scheme, deadline=now + dt.timedelta(days=5), passing_grade=Decimal("75"),
                             disagreement_threshold=Decimal("5"))
@@ -260,10 +244,8 @@ ROUNDS_TIERS = {GroupCode.UMUM: (8, 5, 3), GroupCode.KHUSUS: (3, 2, 1)}
 
 def _rounds_season(actor: User, by_name: dict[str, Agency], units: dict[tuple[str, str], int],
                    now: dt.datetime) -> None:
-    from kipp.assignment import services as assignment
     from kipp.innovations.models import Innovation
     from kipp.judging import pools
-    from kipp.judging.models import AssignmentRun, RunStatus
     from kipp.proposals.models import Proposal, ProposalAnswer
     from kipp.proposals.states import ProposalStatus
     from kipp.scoring import services as scoring
@@ -314,12 +296,6 @@ def _rounds_season(actor: User, by_name: dict[str, Agency], units: dict[tuple[st
                   if s.key == "ringkasan" else f"{title}: {s.title_id.lower()} — jawaban contoh untuk replay."))
             for s in group.sections]
         merit[proposal.id] = 58 + (n * 11) % 37
-    categories = [c.id for c in edition.categories]
-    for n, login in enumerate(login for login in LOGINS if login.role is Role.EVALUATOR):
-        member = pools.invite_to_pool(actor, edition, StageKind.EVALUATION, email=login.email, name=login.name,
-                                      role=Role.EVALUATOR, affiliation=login.affiliation)
-        person = db.session.scalar(sa.select(User).where(User.email == login.email))
-        pools.respond(person, member, True, expertise=[categories[n % 5]])
     for n, login in enumerate(login for login in LOGINS if login.role is Role.PANELIST):
         person = db.session.scalar(sa.select(User).where(User.email == login.email))
         for kind in (StageKind.PANEL_REVIEW, StageKind.PRESENTATION):
@@ -327,14 +303,7 @@ def _rounds_season(actor: User, by_name: dict[str, Agency], units: dict[tuple[st
                                           role=Role.PANELIST, affiliation=login.affiliation)
             pools.respond(person, member, True)
             member.is_chair = kind is StageKind.PANEL_REVIEW and n == 0
-    edition.reviewers_per_proposal = 2
-    run = AssignmentRun(edition_id=edition.id, stage=StageKind.EVALUATION, params={"k": 2}, requested_by_id=actor.id)
-    db.session.add(run)
-    db.session.flush()
-    assignment.solve_run(0, run_id=run.id)
-    if run.status is not RunStatus.DONE:
-        raise RuntimeError(f"the demo assignment did not solve: {run.result}")
-    assignment.publish(actor, edition, StageKind.EVALUATION)
+    _evaluators_assigned(actor, edition, fields=5)
     scheme = scoring.create_scheme(actor, edition, StageKind.EVALUATION)
     scoring.update_settings(actor, scheme, passing_grade=Decimal("65"), disagreement_threshold=Decimal("8"))
     members = {m.id: m for m in db.session.scalars(sa.select(PoolMember).where(
@@ -351,6 +320,29 @@ def _rounds_season(actor: User, by_name: dict[str, Agency], units: dict[tuple[st
                            comments={a.key: "Dinilai untuk replay." for a in aspects}, submit=True,
                            now=now - dt.timedelta(days=3))
     _stand(edition, now, open_kind=StageKind.EVALUATION)
+
+
+def _evaluators_assigned(actor: User, edition: Edition, *, fields: int) -> None:
+    """The four demo evaluators accept the evaluation pool (each expert in one of the first ``fields``
+    categories) and the optimal assignment, two evaluators per proposal, is solved and published."""
+    from kipp.assignment import services as assignment
+    from kipp.judging import pools
+    from kipp.judging.models import AssignmentRun, RunStatus
+
+    categories = [c.id for c in edition.categories]
+    for n, login in enumerate(login for login in LOGINS if login.role is Role.EVALUATOR):
+        member = pools.invite_to_pool(actor, edition, StageKind.EVALUATION, email=login.email, name=login.name,
+                                      role=Role.EVALUATOR, affiliation=login.affiliation)
+        person = db.session.scalar(sa.select(User).where(User.email == login.email))
+        pools.respond(person, member, True, expertise=[categories[n % fields]])
+    edition.reviewers_per_proposal = 2
+    run = AssignmentRun(edition_id=edition.id, stage=StageKind.EVALUATION, params={"k": 2}, requested_by_id=actor.id)
+    db.session.add(run)
+    db.session.flush()
+    assignment.solve_run(0, run_id=run.id)
+    if run.status is not RunStatus.DONE:
+        raise RuntimeError(f"the demo assignment did not solve: {run.result}")
+    assignment.publish(actor, edition, StageKind.EVALUATION)
 
 
 # Past results, so that eligibility has a history to check from the first day.

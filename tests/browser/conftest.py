@@ -15,10 +15,8 @@ from tests.services import CHROMIUM, need
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    need("browser")
-    instance = tmp_path_factory.mktemp("browser-instance")
+def demo_app(instance: Path) -> Any:
+    """An app on a fresh SQLite database in ``instance``, migrated, with the demo data."""
     app = build_app(f"sqlite:///{instance / 'browser.sqlite3'}", instance, WTF_CSRF_ENABLED=True,
                     env={"KIPP_BASE_URL": "http://127.0.0.1:0"})
     migrate_and_load(app)
@@ -28,13 +26,24 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with app.app_context():
         demo.seed()
         db.session.commit()
+    return app
+
+
+def serve(app: Any) -> Iterator[str]:
+    """Serve ``app`` on a free local port in a thread; yields its base URL (emails link to it too)."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"
-    app.config["KIPP_BASE_URL"] = base_url  # links in emails point at this server
+    app.config["KIPP_BASE_URL"] = base_url
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield base_url
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    need("browser")
+    yield from serve(demo_app(tmp_path_factory.mktemp("browser-instance")))
 
 
 @pytest.fixture(scope="session")

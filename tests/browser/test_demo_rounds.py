@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 from typing import Any, Iterator
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from tests.browser.conftest import open_tab
-from tests.conftest import build_app, migrate_and_load
+from tests.browser.conftest import demo_app, open_tab, serve
 from tests.services import need
 
 pytestmark = pytest.mark.browser
@@ -26,22 +23,7 @@ WIB = dt.timezone(dt.timedelta(hours=7))
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh demo of its own: the play changes KIPP 2022 for good."""
     need("browser")
-    instance = tmp_path_factory.mktemp("demo-rounds")
-    app = build_app(f"sqlite:///{instance / 'demo.sqlite3'}", instance, WTF_CSRF_ENABLED=True,
-                    env={"KIPP_BASE_URL": "http://127.0.0.1:0"})
-    migrate_and_load(app)
-    from kipp import demo
-    from kipp.extensions import db
-
-    with app.app_context():
-        demo.seed()
-        db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    app.config["KIPP_BASE_URL"] = base_url
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield base_url
-    server.shutdown()
+    yield from serve(demo_app(tmp_path_factory.mktemp("demo-rounds")))
 
 
 @pytest.fixture()

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 from decimal import Decimal
 from typing import Any, Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from tests.browser.conftest import ARTIFACTS, open_tab
+from tests.browser.conftest import open_tab, serve
 from tests.conftest import TEST_PASSWORD, build_app, migrate_and_load
 from tests.services import need
 
@@ -64,15 +62,10 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
     app = build_app(f"sqlite:///{instance / 'lifecycle.sqlite3'}", instance, WTF_CSRF_ENABLED=True,
                     env={"KIPP_BASE_URL": "http://127.0.0.1:0"})
     migrate_and_load(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    app.config["KIPP_BASE_URL"] = base_url
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    world = Scene(app, base_url)
-    world.do(lambda: _set_up(world))
-    yield world
-    server.shutdown()
+    for base_url in serve(app):
+        world = Scene(app, base_url)
+        world.do(lambda: _set_up(world))
+        yield world
 
 
 def _set_up(world: Scene) -> None:
@@ -424,8 +417,6 @@ def test_a_small_edition_from_submission_to_the_published_top_45(page: Any, brow
     page.goto(f"/admin/innovations/{winner['innovation']}")
     expect(page.locator("body")).to_contain_text(f"B/300/PP.00.05/{year}")  # the winners' decree
     expect(page.locator("body")).to_contain_text(f"B/200/PP.00.05/{year}")  # the finalists' decree
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "lifecycle-history.png"), full_page=True)
 
 
 # --- what happens off-screen ---------------------------------------------------------------------------
