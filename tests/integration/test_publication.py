@@ -90,9 +90,11 @@ def pdf_info(pdf: bytes) -> dict[str, str]:
     """The document information (Title, Subject, Keywords) of a WeasyPrint PDF: the dictionary
     beside /Producer, in one of the compressed object streams (bookmarks have titles too)."""
     found: dict[str, str] = {}
-    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+    # Each stream is read by its declared /Length: compressed bytes may end in, or contain, anything.
+    for match in re.finditer(rb"/Length (\d+)[^>]*>>\s*stream\r?\n", pdf):
+        start = match.end()
         try:
-            stream = zlib.decompress(match.group(1))
+            stream = zlib.decompress(pdf[start:start + int(match.group(1))])
         except zlib.error:
             continue
         if b"/Producer" not in stream:
