@@ -10,6 +10,7 @@ from typing import Any, Iterator
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import rounds
 from tests.browser.conftest import demo_app, open_tab, serve
 from tests.services import need
 
@@ -32,28 +33,12 @@ def page(browser: Any, demo_server: str, request: pytest.FixtureRequest) -> Iter
 
 
 def log_in(page: Any, email: str) -> None:
-    page.wait_for_load_state()  # a form's answer still on its way would set the session again
-    page.context.clear_cookies()
-    page.goto("/login")
-    page.locator("input[name=email]").fill(email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form:has(input[name=password]) button").first.click()
-    expect(page.get_by_test_id("user-menu")).to_be_visible()
-
-
-def confirmed(page: Any, form: Any) -> None:
-    page.once("dialog", lambda d: d.accept())
-    form.locator("button").last.click()
+    rounds.log_in(page, email, PASSWORD)
 
 
 def step(page: Any, edition_id: int, expect_text: str) -> None:
-    """The edition's next step on its progress page, checked to be the one the play expects."""
-    page.goto(f"/admin/progress/{edition_id}")
-    card = page.get_by_test_id("next-step")
-    expect(card).to_contain_text(expect_text)
-    page.once("dialog", lambda d: d.accept())
-    card.locator("button").click()
-    expect(page.locator(".alert-success").first).to_be_visible()
+    """The edition's next step, checked to be the one the play expects."""
+    rounds.take_step(page, edition_id, expect_text=expect_text)
 
 
 def score_all(page: Any, email: str, stage: str) -> int:
@@ -92,16 +77,11 @@ def test_the_demo_2022_season_from_scored_proposals_to_the_published_top_45(page
     page.get_by_test_id("build").click()
     expect(page.locator("tr[data-testid=entry].table-success")).to_have_count(8)  # umum: 8 nominees
     expect(page.get_by_test_id("displacements")).to_be_visible()  # the cluster places moved someone
-    confirmed(page, page.locator("form[action$='/nominees/freeze']"))
+    rounds.confirmed(page, page.locator("form[action$='/nominees/freeze']"))
     expect(page.get_by_test_id("frozen")).to_be_visible()
 
     # The panel: its scheme, two panelists per nominee, the stage opened, every sheet scored.
-    page.goto(f"/admin/scoring/{edition_id}/panel_review")
-    page.locator("form[action$='/create'] button").click()
-    page.goto(f"/admin/assignment/{edition_id}/panel_review")
-    page.locator("form[action$='/run'] button").click()
-    expect(page.get_by_test_id("run-status")).to_contain_text("OPTIMAL")
-    confirmed(page, page.locator("form[action$='/publish']"))
+    rounds.scheme_and_assignment(page, edition_id, "panel_review")
     step(page, edition_id, "Penilaian Tim Panel Independen")
     assert score_all(page, "panelis@kipp.demo", "panel_review") == 11  # 8 umum + 3 khusus nominees
     assert score_all(page, "panelis.kasn@kipp.demo", "panel_review") == 11
@@ -113,32 +93,18 @@ def test_the_demo_2022_season_from_scored_proposals_to_the_published_top_45(page
     expect(page.locator("tr[data-testid=entry].table-success")).to_have_count(5)
     page.locator("textarea[name=minutes]").fill("Berita acara sidang pleno TPI KIPP 2022 (replay).")
     page.locator("form[action$='/plenary/minutes'] button").click()
-    confirmed(page, page.locator("form[action$='/plenary/freeze']"))
+    rounds.confirmed(page, page.locator("form[action$='/plenary/freeze']"))
     expect(page.get_by_test_id("frozen")).to_be_visible()
 
     # The objection window: announced, an objection from the public, ruled, the window ended, confirmed.
     log_in(page, "sekretariat@kipp.demo")
     step(page, edition_id, "Penilaian Tim Panel Independen")
     step(page, edition_id, "Uji publik dan masa sanggah")
-    public = browser.new_context(base_url=demo_server, locale="id-ID")
-    visitor = public.new_page()
-    visitor.goto("/public/2022/finalists")
-    expect(visitor.locator("a[href$='/objection']")).to_have_count(7)  # 5 umum + 2 khusus finalists
-    visitor.locator("a[href$='/objection']").first.click()
-    visitor.locator("input[name=name]").fill("Warga Peduli")
-    visitor.locator("input[name=contact]").fill("0812 3456 7890")
-    visitor.locator("textarea[name=reason]").fill(
-        "Saya ragu data penerima manfaat yang dilaporkan sesuai kenyataan di lapangan.")
-    visitor.locator("form button").last.click()
-    expect(visitor.get_by_test_id("reference")).to_contain_text("SGH/2022/")
-    public.close()
-    page.goto(f"/admin/editions/{edition_id}/objections")
-    page.locator("a[href*='/objections/']").filter(has_text=re.compile("SGH")).first.click()
-    page.locator("input[name=decision][value=rejected]").check()
-    page.locator("textarea[name=ruling]").fill("Data penerima manfaat telah diverifikasi dan sesuai.")
-    page.locator("input[name=final]").check()
-    confirmed(page, page.locator("form[action$='/ruling']"))
-    expect(page.locator(".alert-success").first).to_be_visible()
+    rounds.object_to_a_finalist(
+        browser, demo_server, 2022, contact="0812 3456 7890", finalists=7,  # 5 umum + 2 khusus finalists
+        reason="Saya ragu data penerima manfaat yang dilaporkan sesuai kenyataan di lapangan.")
+    rounds.rule_on_the_objection(page, edition_id, decision="rejected",
+                                 ruling="Data penerima manfaat telah diverifikasi dan sesuai.")
     page.goto(f"/admin/editions/{edition_id}/stages")  # to play on, the window ends now
     page.get_by_test_id("stage-objection").locator("a[href*='/stages/']").first.click()
     now = dt.datetime.now(WIB)
@@ -146,12 +112,7 @@ def test_the_demo_2022_season_from_scored_proposals_to_the_published_top_45(page
     page.locator("input[name=closes_at]").fill((now - dt.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M"))
     page.locator("form button[type=submit]").first.click()
     expect(page.locator(".alert-success").first).to_be_visible()
-    page.goto(f"/admin/editions/{edition_id}/objections")
-    form = page.locator("form[action$='/objections/confirm']")
-    form.locator("input[name=decree_number]").fill("B/250/PP.00.05/2022")
-    form.locator("input[name=decree_date]").fill("2022-06-20")
-    confirmed(page, form)
-    expect(page.locator(".alert-success").first).to_be_visible()
+    rounds.confirm_the_finalists(page, edition_id, decree="B/250/PP.00.05/2022", date="2022-06-20")
     step(page, edition_id, "Uji publik dan masa sanggah")
 
     # Presentations: the rubric, the schedule, the whole panel; the sessions recorded at the time they took
@@ -163,7 +124,7 @@ def test_the_demo_2022_season_from_scored_proposals_to_the_published_top_45(page
     form.locator("input[name=first_day]").fill((dt.date.today() + dt.timedelta(days=3)).isoformat())
     form.locator("button").click()
     expect(page.locator(".alert-success").first).to_be_visible()
-    confirmed(page, page.locator("form[action$='/assign-panel']"))
+    rounds.confirmed(page, page.locator("form[action$='/assign-panel']"))
     expect(page.locator(".alert-success").first).to_be_visible()
     step(page, edition_id, "Presentasi dan wawancara")
     page.goto(f"/admin/editions/{edition_id}/presentations")
@@ -196,14 +157,14 @@ def test_the_demo_2022_season_from_scored_proposals_to_the_published_top_45(page
     form = page.locator("form[action$='/final/freeze']")
     form.locator("input[name=decree_number]").fill("B/300/PP.00.05/2022")
     form.locator("input[name=decree_date]").fill("2022-07-29")
-    confirmed(page, form)
+    rounds.confirmed(page, form)
     expect(page.get_by_test_id("frozen")).to_be_visible()
     step(page, edition_id, "Rekapitulasi dan penetapan Top Inovasi")
 
     # Published, with certificates, and the edition done.
     step(page, edition_id, "Pengumuman dan penganugerahan")
     page.goto(f"/admin/editions/{edition_id}/publication")
-    confirmed(page, page.locator("form[action$='/publication/publish']"))
+    rounds.confirmed(page, page.locator("form[action$='/publication/publish']"))
     expect(page.locator(".alert-success").first).to_be_visible()
     page.goto(f"/admin/editions/{edition_id}/publication")
     with page.expect_download() as download:

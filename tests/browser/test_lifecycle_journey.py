@@ -11,7 +11,6 @@ Lokal, the panel's chair, an evaluator on a field visit, an anonymous member of 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 from typing import Any, Callable, Iterator
 
@@ -19,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from tests.browser import rounds
 from tests.browser.conftest import open_tab, serve
 from tests.conftest import TEST_PASSWORD, build_app, migrate_and_load
 from tests.services import need
@@ -147,11 +147,7 @@ def page(browser: Any, scene: Scene, request: pytest.FixtureRequest) -> Iterator
 # --- the people in the browser ---------------------------------------------------------------------
 
 def log_in(page: Any, email: str) -> None:
-    page.goto("/login")
-    page.locator("input[name=email]").fill(email)
-    page.locator("input[name=password]").fill(TEST_PASSWORD)
-    page.locator("form:has(input[name=password]) button").first.click()
-    expect(page.get_by_test_id("user-menu")).to_be_visible()
+    rounds.log_in(page, email, TEST_PASSWORD)
 
 
 def log_out(page: Any) -> None:
@@ -159,26 +155,13 @@ def log_out(page: Any) -> None:
     page.context.clear_cookies()
 
 
-def step(page: Any, scene: Scene, *, force: str | None = None) -> None:
-    """Take the edition's next step on its progress page (open or close the current stage)."""
-    page.goto(f"/admin/progress/{scene.ids['edition']}")
-    card = page.get_by_test_id("next-step")
-    expect(card).to_be_visible()
-    if force:
-        page.locator("textarea[name=force_reason]").fill(force)
-    page.once("dialog", lambda dialog: dialog.accept())
-    card.locator("button").click()
-    expect(page.locator(".alert-success").first).to_be_visible()
+def step(page: Any, scene: Scene) -> None:
+    rounds.take_step(page, scene.ids["edition"])
 
 
 def status_of(page: Any, scene: Scene, kind: str) -> str:
     page.goto(f"/admin/progress/{scene.ids['edition']}")
     return page.locator(f"tr[data-stage={kind}]").get_attribute("data-status")
-
-
-def post_confirmed(page: Any, form: Any) -> None:
-    page.once("dialog", lambda dialog: dialog.accept())
-    form.locator("button").last.click()
 
 
 # --- the play ---------------------------------------------------------------------------------------
@@ -194,7 +177,7 @@ def test_a_small_edition_from_submission_to_the_published_top_45(page: Any, brow
     log_out(page)
     log_in(page, "admin0@uji-e2e.go.id")
     page.goto(f"/proposals/{waiting}")
-    post_confirmed(page, page.locator("form[action$='/submit']"))
+    rounds.confirmed(page, page.locator("form[action$='/submit']"))
     expect(page.get_by_test_id(f"status-{waiting}")).to_contain_text("Diajukan")
     log_out(page)
 
@@ -209,19 +192,13 @@ def test_a_small_edition_from_submission_to_the_published_top_45(page: Any, brow
     page.goto(f"/admin/screening/announcements?edition={edition_id}")
     form = page.get_by_test_id("publish-form")
     form.locator("input[name=number]").fill(f"B/187/PP.00.05/{year}")
-    post_confirmed(page, form)
+    rounds.confirmed(page, form)
     expect(page.get_by_test_id("public-announcements").or_(page.locator(".alert-success")).first).to_be_visible()
     step(page, scene)
     assert status_of(page, scene, "screening") == "closed"
 
     # 3. Evaluation: the scheme, the optimal assignment (2 evaluators each), published; scored; closed.
-    page.goto(f"/admin/scoring/{edition_id}/evaluation")
-    page.locator("form[action$='/create'] button").click()
-    page.goto(f"/admin/assignment/{edition_id}/evaluation")
-    page.locator("input[name=per_proposal]").fill("2")
-    page.locator("form[action$='/run'] button").click()
-    expect(page.get_by_test_id("run-status")).to_contain_text("OPTIMAL")
-    post_confirmed(page, page.locator("form[action$='/publish']"))
+    rounds.scheme_and_assignment(page, edition_id, "evaluation", per_proposal=2)
     step(page, scene)
     scene.do(lambda: _score("evaluation", spread=30))
     step(page, scene)
@@ -238,17 +215,11 @@ def test_a_small_edition_from_submission_to_the_published_top_45(page: Any, brow
     last_chosen.locator("input[name=reason]").fill("Duplikasi dengan inovasi nasional")
     last_chosen.locator("button").click()
     expect(page.get_by_test_id("departure").first).to_be_visible()
-    post_confirmed(page, page.locator("form[action$='/nominees/freeze']"))
+    rounds.confirmed(page, page.locator("form[action$='/nominees/freeze']"))
     expect(page.get_by_test_id("frozen")).to_be_visible()
 
     # 5. The panel: its scheme, pairs of panelists, the stage opened; the chair's plenary.
-    page.goto(f"/admin/scoring/{edition_id}/panel_review")
-    page.locator("form[action$='/create'] button").click()
-    page.goto(f"/admin/assignment/{edition_id}/panel_review")
-    page.locator("input[name=per_proposal]").fill("2")
-    page.locator("form[action$='/run'] button").click()
-    expect(page.get_by_test_id("run-status")).to_contain_text("OPTIMAL")
-    post_confirmed(page, page.locator("form[action$='/publish']"))
+    rounds.scheme_and_assignment(page, edition_id, "panel_review", per_proposal=2)
     step(page, scene)
     scene.do(lambda: _score("panel_review", spread=20))
     page.goto(f"/admin/editions/{edition_id}/plenary")
@@ -271,7 +242,7 @@ def test_a_small_edition_from_submission_to_the_published_top_45(page: Any, brow
     inside.locator("button").click()
     page.locator("textarea[name=minutes]").fill("Berita acara sidang pleno TPI: delapan finalis umum disepakati.")
     page.locator("form[action$='/plenary/minutes'] button").click()
-    post_confirmed(page, page.locator("form[action$='/plenary/freeze']"))
+    rounds.confirmed(page, page.locator("form[action$='/plenary/freeze']"))
     expect(page.get_by_test_id("frozen")).to_be_visible()
     log_out(page)
     log_in(page, "sekretariat@uji-e2e.go.id")
@@ -280,33 +251,14 @@ def test_a_small_edition_from_submission_to_the_published_top_45(page: Any, brow
 
     # 6. The objection window: announced, an objection from the public, a ruling, the decree.
     step(page, scene)
-    public = browser.new_context(base_url=scene.base_url, locale="id-ID")
-    visitor = public.new_page()
-    visitor.goto(f"/public/{year}/finalists")
-    finalist_links = visitor.locator("a[href$='/objection']")
-    expect(finalist_links).to_have_count(10)
-    finalist_links.first.click()
-    visitor.locator("input[name=name]").fill("Warga Peduli")
-    visitor.locator("input[name=contact]").fill("warga@example.id")
-    visitor.locator("textarea[name=reason]").fill(
-        "Inovasi ini sudah dihentikan sejak tahun lalu; layanan di lapangan tidak lagi berjalan seperti diklaim.")
-    visitor.locator("form button").last.click()
-    expect(visitor.get_by_test_id("reference")).to_contain_text(f"SGH/{year}/")
-    public.close()
-    page.goto(f"/admin/editions/{edition_id}/objections")
-    page.locator("a[href*='/objections/']").filter(has_text=re.compile("SGH")).first.click()
-    page.locator("input[name=decision][value=upheld]").check()
-    page.locator("textarea[name=ruling]").fill("Sanggahan terbukti: layanan telah berhenti sejak Maret.")
-    page.locator("input[name=final]").check()
-    post_confirmed(page, page.locator("form[action$='/ruling']"))
-    expect(page.locator(".alert-success").first).to_be_visible()
+    rounds.object_to_a_finalist(
+        browser, scene.base_url, year, contact="warga@example.id", finalists=10,
+        reason="Inovasi ini sudah dihentikan sejak tahun lalu; layanan di lapangan tidak lagi berjalan seperti diklaim.")
+    rounds.rule_on_the_objection(page, edition_id, decision="upheld",
+                                 ruling="Sanggahan terbukti: layanan telah berhenti sejak Maret.")
     scene.do(lambda: _move_window("objection", ends_in=dt.timedelta(minutes=-1)))
-    page.goto(f"/admin/editions/{edition_id}/objections")
-    form = page.locator("form[action$='/objections/confirm']")
-    form.locator("input[name=decree_number]").fill(f"B/200/PP.00.05/{year}")
-    form.locator("input[name=decree_date]").fill(dt.date.today().isoformat())
-    post_confirmed(page, form)
-    expect(page.locator(".alert-success").first).to_be_visible()
+    rounds.confirm_the_finalists(page, edition_id, decree=f"B/200/PP.00.05/{year}",
+                                 date=dt.date.today().isoformat())
     step(page, scene)
 
     # 7. Presentations: the rubric, the schedule, the Admin Lokal's confirmation, the whole panel, attendance.
@@ -319,7 +271,7 @@ def test_a_small_edition_from_submission_to_the_published_top_45(page: Any, brow
     form.locator("input[name=meeting_url]").fill("https://zoom.us/j/1234567890")
     form.locator("button").click()
     expect(page.locator(".alert-success").first).to_be_visible()
-    post_confirmed(page, page.locator("form[action$='/assign-panel']"))
+    rounds.confirmed(page, page.locator("form[action$='/assign-panel']"))
     expect(page.locator(".alert-success").first).to_be_visible()
     slot = scene.do(_a_finalist_slot)
     log_out(page)
@@ -382,14 +334,14 @@ def test_a_small_edition_from_submission_to_the_published_top_45(page: Any, brow
     form = page.locator("form[action$='/final/freeze']")
     form.locator("input[name=decree_number]").fill(f"B/300/PP.00.05/{year}")
     form.locator("input[name=decree_date]").fill(dt.date.today().isoformat())
-    post_confirmed(page, form)
+    rounds.confirmed(page, form)
     expect(page.get_by_test_id("frozen")).to_be_visible()
     step(page, scene)
 
     # 10. Announcement: published; certificates; the public page; the agency's certificate; the history.
     step(page, scene)
     page.goto(f"/admin/editions/{edition_id}/publication")
-    post_confirmed(page, page.locator("form[action$='/publication/publish']"))
+    rounds.confirmed(page, page.locator("form[action$='/publication/publish']"))
     expect(page.locator(".alert-success").first).to_be_visible()
     page.goto(f"/admin/editions/{edition_id}/publication")
     with page.expect_download() as download:
