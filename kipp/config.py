@@ -47,6 +47,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("KIPP_INVITE_TOKEN_DAYS", "Lifetime of an invitation link, in days", "7"),
     Setting("KIPP_PROXY_HOPS", "Number of reverse proxies in front of the app (for client address and HTTPS detection)", "0"),
     Setting("KIPP_OUTBOX_RETRY_SECONDS", "Age after which an undelivered outbox message is published again", "120"),
+    Setting("KIPP_OUTBOX_SWEEP_SECONDS", "How often beat runs the outbox sweep, in seconds", "60"),
+    Setting("KIPP_OUTBOX_RETRY_WINDOW_HOURS", "How long a failing outbox message (e.g. an email the SMTP server refuses) is "
+            "retried, at growing intervals, before it is marked failed for the secretariat to resend", "48"),
 )
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
@@ -110,6 +113,8 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         invite_days = int(_read(env, "KIPP_INVITE_TOKEN_DAYS") or "7")
         proxy_hops = int(_read(env, "KIPP_PROXY_HOPS") or "0")
         outbox_retry = int(_read(env, "KIPP_OUTBOX_RETRY_SECONDS") or "120")
+        outbox_sweep = int(_read(env, "KIPP_OUTBOX_SWEEP_SECONDS") or "60")
+        outbox_window = int(_read(env, "KIPP_OUTBOX_RETRY_WINDOW_HOURS") or "48")
     except ValueError as exc:
         raise ConfigError(f"A numeric KIPP_ setting is not a whole number: {exc}") from exc
 
@@ -127,6 +132,8 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         "KIPP_INVITE_TOKEN_DAYS": invite_days,
         "KIPP_PROXY_HOPS": proxy_hops,
         "KIPP_OUTBOX_RETRY_SECONDS": outbox_retry,
+        "KIPP_OUTBOX_SWEEP_SECONDS": outbox_sweep,
+        "KIPP_OUTBOX_RETRY_WINDOW_HOURS": outbox_window,
         "KIPP_LOGIN_RATE_LIMIT": _read(env, "KIPP_LOGIN_RATE_LIMIT"),
         "KIPP_OBJECTION_RATE_LIMIT": _read(env, "KIPP_OBJECTION_RATE_LIMIT"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",

@@ -15,7 +15,7 @@ from workers.tasks import register_tasks
 
 flask_app = create_app()
 celery_app: Celery = flask_app.extensions["celery"]
-celery_app.conf.beat_schedule = beat_schedule()
+celery_app.conf.beat_schedule = beat_schedule(flask_app.config["KIPP_OUTBOX_SWEEP_SECONDS"])
 register_tasks(celery_app, flask_app, HANDLERS, PERIODIC, sweep_name=SWEEP)
 
 __all__ = ["celery_app", "flask_app"]
