@@ -131,8 +131,11 @@ def close_evaluation(edition: Edition, now: dt.datetime | None = None) -> None:
 PANEL_PLAN = {"K1": (70, 70), "K2": (90, 90), "B1": (80, 80), "M1": (85, 85)}
 
 
-def panel_scene(app: Any, *, year: int = 2025) -> Scene:
-    """Nominees K1, K2, B1, M1 frozen; the panel review open and scored by the chair and a member."""
+def panel_scene(app: Any, *, year: int = 2025, plan: dict[str, tuple[Any, ...]] = PANEL_PLAN,
+                revealed: bool = True) -> Scene:
+    """Nominees K1, K2, B1, M1 frozen; the panel review open and scored by the chair and a member
+    (``plan``: each one's total, or per aspect, or None for a sheet not submitted); consolidation
+    opened (``revealed``), as the plenary needs, unless asked otherwise."""
     scene = nominee_scene(app, year=year)
     umum = scene.edition.group(GroupCode.UMUM)
     services.update_nominee_settings(scene.secretariat, umum, nominee_count=4, places_mode=PlacesMode.MANUAL,
@@ -149,9 +152,13 @@ def panel_scene(app: Any, *, year: int = 2025) -> Scene:
     scheme = scoring.create_scheme(None, edition, StageKind.PANEL_REVIEW)
     db.session.commit()
     scene.panel = ScoredStage(edition, scheme, nominated, members)
-    for name, totals in PANEL_PLAN.items():
+    for name, totals in plan.items():
         for member, total in zip(members, totals):
-            fill(scene.panel, member, scene.proposals[name], total)
+            if total is not None:
+                fill(scene.panel, member, scene.proposals[name], total)
+    if revealed:
+        scoring.reveal(None, scheme)
+        db.session.commit()
     settle(app)
     return scene
 

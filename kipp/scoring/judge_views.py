@@ -26,7 +26,7 @@ from kipp.judging.models import PoolMember
 from kipp.presentations.services import slot_of
 from kipp.proposals import printing, uploads
 from kipp.proposals.models import Proposal
-from kipp.scoring import my_sheets, rules, services
+from kipp.scoring import my_sheets, services
 from kipp.scoring.views import scored_stage
 from kipp.scoring.models import Reconciliation, ScoreSheet, ScoringScheme, SheetStatus
 from kipp.web import audience, get_or_404, run_service
@@ -84,9 +84,9 @@ def _own_sheet(scheme: ScoringScheme, member: PoolMember, proposal: Proposal) ->
 def _colleagues(scheme: ScoringScheme, member: PoolMember, proposal: Proposal,
                 sheet: ScoreSheet | None) -> list[ScoreSheet] | None:
     """The other judges' submitted sheets, only when the scheme lets this judge see them now."""
-    visible = rules.others_visible(scheme.visibility.value, revealed=services.is_revealed(scheme),
-                                   own_submitted=sheet is not None and sheet.status is SheetStatus.SUBMITTED)
-    if not visible:
+    if not services.sees_colleague_figures(current_user, scheme,
+                                           own_sheet_submitted=sheet is not None
+                                           and sheet.status is SheetStatus.SUBMITTED):
         return None
     holders = {m for p, m in services.published_pairs(scheme, [proposal.id])} - {member.id}
     if not holders:

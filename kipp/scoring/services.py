@@ -71,10 +71,12 @@ class SheetInvalid(DomainError):
 
 # --- schemes ------------------------------------------------------------------------------------
 
-def scheme_for(edition: Edition, stage: StageKind) -> ScoringScheme | None:
-    return db.session.scalar(sa.select(ScoringScheme).where(
-        ScoringScheme.edition_id == edition.id, ScoringScheme.stage == stage)
-        .options(selectinload(ScoringScheme.aspects).selectinload(ScoringAspect.bands)))
+def scheme_for(edition: Edition, stage: StageKind, *, with_aspects: bool = True) -> ScoringScheme | None:
+    """The stage's scheme; ``with_aspects``: its aspects and rubric bands loaded with it."""
+    query = sa.select(ScoringScheme).where(ScoringScheme.edition_id == edition.id, ScoringScheme.stage == stage)
+    if with_aspects:
+        query = query.options(selectinload(ScoringScheme.aspects).selectinload(ScoringAspect.bands))
+    return db.session.scalar(query)
 
 
 def _aspect_specs(group: Any, stage: StageKind) -> list[tuple[str, str, str, Decimal, str | None]]:
@@ -177,6 +179,28 @@ def is_revealed(scheme: ScoringScheme) -> bool:
     return scheme.revealed_at is not None
 
 
+def stage_figures_open(scheme: ScoringScheme) -> bool:
+    """Whether the stage's judges may see figures that combine their sheets across proposals (a
+    ranking, an order, a list built from it): under an open scheme always, else once the
+    secretariat has opened consolidation. Submitting one's own sheet never opens these: a judge
+    submits nothing for the proposals they do not hold."""
+    return rules.others_visible(scheme.visibility.value, revealed=is_revealed(scheme), own_submitted=False)
+
+
+def sees_colleague_figures(user: User, scheme: ScoringScheme | None, *, own_sheet_submitted: bool = False) -> bool:
+    """THE rule of blindness: whether ``user`` may see a figure derived from other judges' sheets of
+    ``scheme``'s stage (a score, total, mean, count, rank, order, flag or stability, and any list or
+    status built from them). The secretariat always; a judge as the scheme's visibility allows
+    (``own_sheet_submitted``: the figure is about one proposal whose sheet this judge has submitted);
+    nobody else. Every page, export and notice a judge can reach asks this before showing one."""
+    if user.role is Role.SECRETARIAT or scheme is None:
+        return True  # no scheme: no sheets, nothing derived from them
+    if not user.role.is_judge:
+        return False
+    return rules.others_visible(scheme.visibility.value, revealed=is_revealed(scheme),
+                                own_submitted=own_sheet_submitted)
+
+
 def reveal(actor: User, scheme: ScoringScheme) -> None:
     """Open consolidation: from now on the stage's judges may see each other's scores."""
     if scheme.revealed_at is not None:
@@ -192,13 +216,16 @@ def rule_aspects(scheme: ScoringScheme, group_code: Any) -> list[rules.Aspect]:
 
 # --- who scores what -----------------------------------------------------------------------------
 
-def published_pairs(scheme: ScoringScheme, proposal_ids: Iterable[int] | None = None) -> set[tuple[int, int]]:
+def published_pairs(scheme: ScoringScheme, proposal_ids: Iterable[int] | sa.Select | None = None
+                    ) -> set[tuple[int, int]]:
     """(proposal id, pool member id) for every sheet the stage expects: each published
-    assignment to a judge, and to each member of a team it was given to."""
+    assignment to a judge, and to each member of a team it was given to (of ``proposal_ids``,
+    ids or a query of them, if given)."""
     where = [Assignment.edition_id == scheme.edition_id, Assignment.stage == scheme.stage,
              Assignment.state == AssignmentState.PUBLISHED]
     if proposal_ids is not None:
-        where.append(Assignment.proposal_id.in_(list(proposal_ids)))
+        where.append(Assignment.proposal_id.in_(
+            proposal_ids if isinstance(proposal_ids, sa.Select) else list(proposal_ids)))
     direct = sa.select(Assignment.proposal_id, Assignment.member_id).where(*where, Assignment.member_id.is_not(None))
     via_team = (sa.select(Assignment.proposal_id, PoolMember.id)
                 .join(PoolMember, PoolMember.team_id == Assignment.team_id)

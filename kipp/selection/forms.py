@@ -54,6 +54,14 @@ class ChoiceForm(FlaskForm):
                          render_kw={"maxlength": REASON_MAX})
 
 
+class ForcedBuildForm(FlaskForm):
+    """The secretariat's build of the plenary's list while panel sheets are missing: the reason is required."""
+
+    reason = TextAreaField(_l("Why build the list before every panel sheet is in"),
+                           validators=[Optional(), Length(max=REASON_MAX)],
+                           render_kw={"rows": 2, "maxlength": REASON_MAX})
+
+
 class MinutesForm(FlaskForm):
     minutes = TextAreaField(_l("Minutes (berita acara)"), validators=[Optional(), Length(max=MINUTES_MAX)],
                             render_kw={"rows": 6})

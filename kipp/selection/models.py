@@ -39,6 +39,7 @@ class Shortlist(TimestampMixin, db.Model):
         sa.CheckConstraint("(frozen_at IS NULL) = (frozen_by_id IS NULL)", name="frozen_by_someone"),
         sa.CheckConstraint("confirmed_at IS NULL OR frozen_at IS NOT NULL", name="confirmed_after_frozen"),
         sa.CheckConstraint("published_at IS NULL OR frozen_at IS NOT NULL", name="published_after_frozen"),
+        sa.CheckConstraint("(forced_reason IS NULL) = (forced_missing IS NULL)", name="forced_with_reason"),
     )
 
     id: Mapped[intpk]
@@ -53,6 +54,10 @@ class Shortlist(TimestampMixin, db.Model):
     report: Mapped[dict[str, Any]] = mapped_column(default=dict)
     minutes: Mapped[str | None] = mapped_column(sa.Text)  # berita acara of the plenary
     built_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # A plenary list built while panel sheets were missing (the secretariat's, never the panel's):
+    # the written reason and how many sheets were missing then.
+    forced_reason: Mapped[str | None] = mapped_column(sa.Text)
+    forced_missing: Mapped[int | None]
     frozen_at: Mapped[dt.datetime | None]
     frozen_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     decree_number: Mapped[str255 | None]  # the Kepmen confirming the list
@@ -65,6 +70,7 @@ class Shortlist(TimestampMixin, db.Model):
 
     edition: Mapped[Edition] = relationship()
     frozen_by: Mapped[User | None] = relationship(foreign_keys=[frozen_by_id])
+    built_by: Mapped[User | None] = relationship(foreign_keys=[built_by_id])
     entries: Mapped[list["ShortlistEntry"]] = relationship(
         back_populates="shortlist", cascade="all, delete-orphan",
         order_by="(ShortlistEntry.group_code, ShortlistEntry.rank, ShortlistEntry.id)")

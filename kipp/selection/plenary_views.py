@@ -1,12 +1,16 @@
 """The panel's plenary: the panel's ranking of the nominees, the composition of the decision against
 the targets, and the decision on the finalists. The secretariat and the panel's chair record it;
-the other members of the panel (the PANEL_REVIEW pool) may read it; anyone else gets 404."""
+the other members of the panel (the PANEL_REVIEW pool) may read it; anyone else gets 404.
+
+The panel is blind to each other's sheets until its scheme reveals them
+(:func:`kipp.scoring.services.sees_colleague_figures`): before that a panelist, the chair included,
+reads here none of the figures, the order or the list built from them."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, render_template
+from flask import Blueprint, abort, flash, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,9 +20,9 @@ from kipp.editions.kinds import StageKind, StageStatus
 from kipp.editions.models import Edition
 from kipp.innovations.kinds import TIER_LABELS
 from kipp.judging.models import PoolMember
-from kipp.scoring.services import scheme_for
+from kipp.scoring.services import scheme_for, sees_colleague_figures, stage_figures_open
 from kipp.selection import services
-from kipp.selection.forms import ActionForm, ChairForm, ChoiceForm, MinutesForm
+from kipp.selection.forms import ActionForm, ChairForm, ChoiceForm, ForcedBuildForm, MinutesForm
 from kipp.selection.models import ShortlistKind
 from kipp.selection.views import back, chosen_group, list_entry, posted_choice, shown_filter
 from kipp.web import audience, get_or_404, run_service
@@ -41,7 +45,8 @@ def _recordable(edition_id: int) -> Edition:
     return edition
 
 
-def _render(edition: Edition, *, minutes_form: MinutesForm | None = None, status: int = 200) -> Any:
+def _render(edition: Edition, *, minutes_form: MinutesForm | None = None, forced_form: ForcedBuildForm | None = None,
+            status: int = 200) -> Any:
     group = chosen_group(edition)
     shortlist = services.shortlist_of(edition, ShortlistKind.FINALISTS)
     nominated = services.shortlist_of(edition, ShortlistKind.NOMINEES)
@@ -59,8 +64,15 @@ def _render(edition: Edition, *, minutes_form: MinutesForm | None = None, status
         chair_form.member_id.choices = [(0, _("– no chair –"))] + [
             (m.id, f"{m.user.name} ({in_team})" if m.team_id else m.user.name) for m in services.panel_members(edition)]
     show = shown_filter()
+    scheme = scheme_for(edition, StageKind.PANEL_REVIEW, with_aspects=False)
+    figures = sees_colleague_figures(current_user, scheme)
+    can_record = services.may_record_plenary(current_user, edition)
+    editable = shortlist is None or not shortlist.frozen
+    refusal = None
+    if can_record and editable and not problems:
+        refusal = services.build_refusal(current_user, edition, scheme)
     context: dict[str, Any] = {}
-    if shortlist is not None and group is not None:
+    if figures and shortlist is not None and group is not None:
         summary = services.summaries(shortlist, edition).get(group.code)
         provinces = services.province_names(summary.provinces if summary else [])
         province_rows = sorted(((provinces.get(code, code) if code else None, counts)
@@ -75,10 +87,14 @@ def _render(edition: Edition, *, minutes_form: MinutesForm | None = None, status
         minutes_form = MinutesForm(formdata=None, minutes=shortlist.minutes if shortlist else None)
     return render_template(
         "selection/plenary.html", edition=edition, group=group, shortlist=shortlist, nominated=nominated,
-        scheme=scheme_for(edition, StageKind.PANEL_REVIEW), problems=problems, chair=chair, chair_form=chair_form,
-        can_record=services.may_record_plenary(current_user, edition), show=show, filters=services.FILTERS,
-        clusters=list(Cluster), action_form=ActionForm(), choice_form=ChoiceForm(), minutes_form=minutes_form,
-        editable=shortlist is None or not shortlist.frozen, tier_labels=TIER_LABELS, **context), status
+        scheme=scheme, problems=problems, chair=chair, chair_form=chair_form, can_record=can_record, show=show,
+        filters=services.FILTERS, clusters=list(Cluster), action_form=ActionForm(), choice_form=ChoiceForm(),
+        minutes_form=minutes_form, forced_form=forced_form or ForcedBuildForm(formdata=None), editable=editable,
+        tier_labels=TIER_LABELS, figures=figures, refusal=refusal,
+        panel_sees=scheme is not None and stage_figures_open(scheme),
+        evaluation_shown=sees_colleague_figures(current_user,
+                                                scheme_for(edition, StageKind.EVALUATION, with_aspects=False)),
+        **context), status
 
 
 @bp.route("/<int:edition_id>/plenary")
@@ -106,12 +122,21 @@ def chair(edition_id: int) -> Any:
 
 @bp.route("/<int:edition_id>/plenary/build", methods=["POST"])
 def build(edition_id: int) -> Any:
+    """Build the list; with ``force``, the secretariat's build while panel sheets are missing."""
     edition = _recordable(edition_id)
-    if not ActionForm().validate():
-        abort(400)
-    run_service(services.build_finalists, current_user, edition,
-                success=_("The proposed decision was built from the panel's ranking: the top of each group. Record "
-                          "every departure from the ranking with its reason, and the minutes."))
+    form = ForcedBuildForm()
+    if not form.validate():
+        if "reason" not in form.errors:
+            abort(400)
+        return _render(edition, forced_form=form, status=422)
+    forced = "force" in request.form
+    ok, _result = run_service(
+        services.build_finalists, current_user, edition, forced_reason=form.reason.data if forced else None,
+        form=form if forced else None,
+        success=_("The proposed decision was built from the panel's ranking: the top of each group. Record "
+                  "every departure from the ranking with its reason, and the minutes."))
+    if not ok and forced:
+        return _render(edition, forced_form=form, status=422)
     return back("plenary.index", edition)
 
 

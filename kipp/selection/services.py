@@ -57,7 +57,7 @@ from kipp.proposals.services import _transition
 from kipp.proposals.states import IN_FINAL_ROUND, PASSED_SCREENING, Action, ProposalStatus
 from kipp.scoring import rules as scoring_rules
 from kipp.scoring.models import ProposalScore, ScoreSheet, ScoringScheme, SheetStatus
-from kipp.scoring.services import published_pairs, scheme_for
+from kipp.scoring.services import published_pairs, scheme_for, sees_colleague_figures, stage_figures_open
 from kipp.selection import final, nominees, uncertainty
 from kipp.selection.models import Shortlist, ShortlistEntry, ShortlistKind
 from kipp.verification.models import FieldVisit
@@ -584,6 +584,57 @@ def _require_plenary(actor: User, edition: Edition) -> None:
     if nominated is None or not nominated.frozen:
         raise DomainError(_("The nominee list is not frozen yet; the plenary decides among the frozen nominees."),
                           code="nominees_not_frozen")
+    # The chair records from the panel's figures, so not before the panel may see them.
+    if not sees_colleague_figures(actor, scheme_for(edition, StageKind.PANEL_REVIEW, with_aspects=False)):
+        raise _hidden_from_the_panel()
+
+
+def _hidden_from_the_panel() -> DomainError:
+    return DomainError(_("The panel's scores stay hidden from the panel, its chair included, until the secretariat "
+                         "opens consolidation of the panel review. The chair records the decision after that."),
+                       code="blind")
+
+
+def missing_panel_sheets(edition: Edition, scheme: ScoringScheme | None) -> int:
+    """How many sheets the panel review expects of the nominees and does not have submitted yet."""
+    if scheme is None:
+        return 0
+    expected = published_pairs(scheme, sa.select(Proposal.id).where(
+        Proposal.edition_id == edition.id, Proposal.status == ProposalStatus.NOMINATED))
+    submitted = {(proposal_id, member_id) for proposal_id, member_id in db.session.execute(
+        sa.select(ScoreSheet.proposal_id, ScoreSheet.member_id).where(
+            ScoreSheet.scheme_id == scheme.id, ScoreSheet.status == SheetStatus.SUBMITTED))}
+    return len(expected - submitted)
+
+
+def _sheets_missing(missing: int) -> DomainError:
+    return DomainError(ngettext(
+        "%(num)d panel sheet of the nominees is not submitted yet. The plenary's list is built once every sheet is "
+        "in; only the secretariat may build it before, with a written reason.",
+        "%(num)d panel sheets of the nominees are not submitted yet. The plenary's list is built once every sheet "
+        "is in; only the secretariat may build it before, with a written reason.", missing), code="sheets_missing")
+
+
+def build_refusal(actor: User, edition: Edition, panel: ScoringScheme | None) -> DomainError | None:
+    """Why ``actor``, who records the plenary, cannot build its list now (for the page, beside the
+    disabled action), or None. The stage's state, the nominees and a stale ranking are not among
+    them: the page shows those on its own."""
+    if not sees_colleague_figures(actor, panel):
+        return _hidden_from_the_panel()
+    missing = missing_panel_sheets(edition, panel)
+    return _sheets_missing(missing) if missing else None
+
+
+def _forced_reason(actor: User, text: str | None) -> str:
+    if actor.role is not Role.SECRETARIAT:
+        raise NotAllowed(_("Only the secretariat builds the plenary's list while panel sheets are missing."))
+    reason = (text or "").strip()
+    if not reason:
+        raise DomainError(_("Write why the list is built before every panel sheet is in."), code="reason",
+                          field="reason")
+    if len(reason) > REASON_MAX:
+        raise DomainError(_("Write at most %(max)s characters.", max=REASON_MAX), code="reason", field="reason")
+    return reason
 
 
 def finalist_targets(nominee_clusters: Mapping[str, int], finalist_count: int) -> dict[str, int]:
@@ -591,13 +642,20 @@ def finalist_targets(nominee_clusters: Mapping[str, int], finalist_count: int) -
     return nominees.proportional_places(dict(nominee_clusters), finalist_count)
 
 
-def build_finalists(actor: User, edition: Edition) -> Shortlist:
+def build_finalists(actor: User, edition: Edition, *, forced_reason: str | None = None) -> Shortlist:
     """The plenary's proposed decision: the top ``finalist_count`` nominees of each group by the panel's
-    ranking (a rebuild replaces the draft and its adjustments)."""
+    ranking (a rebuild replaces the draft and its adjustments). Refused while panel sheets are
+    missing, unless the secretariat forces it with ``forced_reason`` (kept with the list; the panel
+    still sees nothing of it before the reveal)."""
     _require_plenary(actor, edition)
+    missing = missing_panel_sheets(edition, scheme_for(edition, StageKind.PANEL_REVIEW, with_aspects=False))
+    if missing and forced_reason is None:
+        raise _sheets_missing(missing)
+    reason = _forced_reason(actor, forced_reason) if missing else None
     scheme = _fresh_ranking(scheme_for(edition, StageKind.PANEL_REVIEW), _("Panel review"))
     evaluation = scheme_for(edition, StageKind.EVALUATION)
     shortlist = _start_draft(actor, edition, ShortlistKind.FINALISTS, scheme)
+    shortlist.forced_reason, shortlist.forced_missing = reason, (missing if reason else None)
     nominated = (sa.select(Proposal.id, Proposal.number, Proposal.group_id, Agency.cluster, Agency.is_3t,
                            Agency.region_code).join(Agency, Agency.id == Proposal.agency_id)
                  .where(Proposal.edition_id == edition.id, Proposal.status == ProposalStatus.NOMINATED))
@@ -645,8 +703,10 @@ def build_finalists(actor: User, edition: Edition) -> Shortlist:
     shortlist.report = report
     _write_entries(shortlist, rows)
     db.session.flush()
-    record(actor, "shortlist.finalists_built", shortlist, after={code: {"nominees": r["nominees"]}
-                                                                 for code, r in report.items()},
+    after: dict[str, Any] = {code: {"nominees": r["nominees"]} for code, r in report.items()}
+    if reason:
+        after["forced"] = {"reason": reason, "missing_sheets": missing}
+    record(actor, "shortlist.finalists_forced" if reason else "shortlist.finalists_built", shortlist, after=after,
            label=f"{edition.name}: finalists")
     return shortlist
 
@@ -695,7 +755,12 @@ def freeze_finalists(actor: User, edition: Edition, *, minutes: str | None = Non
     now = now or utcnow()
     _require_plenary(actor, edition)
     shortlist = _draft(edition, ShortlistKind.FINALISTS)
-    _refuse_changed_ranking(shortlist, {"panel": scheme_for(edition, StageKind.PANEL_REVIEW)})
+    panel = scheme_for(edition, StageKind.PANEL_REVIEW)
+    _refuse_changed_ranking(shortlist, {"panel": panel})
+    # Freezing moves the nominees' states, which the judges see: not before the panel sees its figures.
+    if panel is not None and not stage_figures_open(panel):
+        raise DomainError(_("The plenary decides with the panel's scores before it: open consolidation of the panel "
+                            "review before freezing the decision."), code="blind")
     text = _minutes(minutes) or shortlist.minutes
     if not text:
         raise DomainError(_("Write the minutes (berita acara) of the plenary before freezing its decision."),

@@ -50,6 +50,13 @@ def scheme_and_assignment(page: Any, edition_id: int, stage: str, *, per_proposa
     confirmed(page, page.locator("form[action$='/publish']"))
 
 
+def open_the_panels_consolidation(page: Any, edition_id: int) -> None:
+    """The secretariat lets the panel see its scores (from the plenary page), as the chair's plenary needs."""
+    page.goto(f"/admin/editions/{edition_id}/plenary")
+    confirmed(page, page.get_by_test_id("reveal"))
+    expect(page.get_by_test_id("revealed")).to_be_visible()
+
+
 def object_to_a_finalist(browser: Any, base_url: str, year: int, *, contact: str, reason: str,
                          finalists: int) -> None:
     """A member of the public, without an account, objects to the first finalist listed."""

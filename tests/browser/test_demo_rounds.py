@@ -86,7 +86,9 @@ def test_the_demo_2022_season_from_scored_proposals_to_the_published_top_45(page
     assert score_all(page, "panelis@kipp.demo", "panel_review") == 11  # 8 umum + 3 khusus nominees
     assert score_all(page, "panelis.kasn@kipp.demo", "panel_review") == 11
 
-    # The chair's plenary.
+    # The chair's plenary, once the secretariat has let the panel see its scores.
+    log_in(page, "sekretariat@kipp.demo")
+    rounds.open_the_panels_consolidation(page, edition_id)
     log_in(page, "panelis@kipp.demo")
     page.get_by_test_id("plenary-summary").locator("a").click()
     page.get_by_test_id("build").click()

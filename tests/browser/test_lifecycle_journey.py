@@ -226,6 +226,7 @@ def test_a_small_edition_from_submission_to_the_published_top_45(page: Any, brow
     page.get_by_test_id("chair").locator("select").select_option(label="Panelis 0")
     page.get_by_test_id("chair").locator("button").click()
     expect(page.get_by_test_id("chair-name")).to_have_text("Panelis 0")
+    rounds.open_the_panels_consolidation(page, edition_id)
     log_out(page)
 
     log_in(page, "panelis0@uji-e2e.go.id")
