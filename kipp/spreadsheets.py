@@ -17,7 +17,9 @@ values and its own create/update logic. This module does the rest:
   importer's function (a DomainError rejects the row), then ``record_import``:
   the one audit event of a whole import;
 * ``import_source(...)``: reading a file and importing its rows (the CLI);
-* ``header_csv`` and the workbook helpers of the downloadable templates.
+* writing: ``safe_cell``, the one function every cell kipp writes to a CSV or XLSX file
+  goes through (no spreadsheet reads it as a formula), ``csv_bytes`` and the workbooks
+  whose sheets apply it (``template_workbook``, ``add_sheet``, ``streamed_workbook``).
 
 A file that cannot be read raises ``ImportFileError`` with one clear message.
 """
@@ -31,6 +33,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -43,7 +46,6 @@ from kipp.extensions import db
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
-    from openpyxl.worksheet.worksheet import Worksheet
 
     from kipp.accounts.models import User
 
@@ -443,29 +445,92 @@ def import_source(
     return run(parsed.rows, filename=filename, ignored_columns=parsed.ignored_columns)
 
 
-# --- templates -------------------------------------------------------------------------------
+# --- writing: every cell kipp writes to a CSV or XLSX file ---------------------------------------
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# Text starting with one of these is a formula (or a DDE payload) to Excel, LibreOffice or Google
+# Sheets, the full-width forms included (an Asian input method types them, and Excel accepts them).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_PLAIN = (int, float, Decimal, dt.date, dt.time, dt.timedelta)
 
 
-def header_csv(headers: Sequence[str]) -> bytes:
-    """A header row, as UTF-8 with a byte-order mark so that Excel reads it right."""
+def safe_cell(value: Any) -> Any:
+    """A value as a spreadsheet cell that no spreadsheet reads as a formula.
+
+    Text that starts with a formula character, or with spaces before one (some readers
+    trim them), gets a leading apostrophe (OWASP's advice on CSV injection); numbers,
+    dates, booleans and empty cells stay as they are; anything else (a lazy translation)
+    becomes its text first. Every cell kipp writes to CSV or XLSX passes through here:
+    ``csv_bytes`` and the sheets of this module's workbooks call it.
+    """
+    if value is None or isinstance(value, _PLAIN):  # bool is an int
+        return value
+    text = value if isinstance(value, str) else str(value)
+    if text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def csv_bytes(rows: Iterable[Sequence[Any]]) -> bytes:
+    """Rows as CSV, every cell through ``safe_cell``, in UTF-8 with a byte-order mark so Excel reads it right."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(headers)
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows([safe_cell(value) for value in row] for row in rows)
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def _set_up_sheet(sheet: Worksheet, title: str, headers: Sequence[str], widths: Mapping[str, float]) -> Worksheet:
+def header_csv(headers: Sequence[str]) -> bytes:
+    """A CSV file of only its header row (an import's template)."""
+    return csv_bytes([headers])
+
+
+class SafeSheet:
+    """A worksheet whose every written value goes through ``safe_cell``.
+
+    Each sheet this module hands out is one, so no code elsewhere writes a cell of
+    its own; everything else (titles, widths, frozen panes, reading) is the sheet's.
+    """
+
+    def __init__(self, sheet: Any) -> None:
+        self._sheet = sheet
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sheet, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "_sheet":
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._sheet, name, value)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._sheet[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._sheet[key] = safe_cell(value)
+
+    def append(self, values: Iterable[Any]) -> None:
+        self._sheet.append([safe_cell(value) for value in values])
+
+    def cell(self, row: int, column: int, value: Any = None) -> Any:
+        return self._sheet.cell(row=row, column=column, value=safe_cell(value))
+
+
+def _set_up_sheet(sheet: Any, title: str, headers: Sequence[str], widths: Mapping[str, float]) -> SafeSheet:
     from openpyxl.styles import Font
 
-    sheet.title = title[:31]
-    sheet.append(list(headers))
-    for cell in sheet[1]:
+    safe = SafeSheet(sheet)
+    safe.title = title[:31]
+    safe.append(headers)
+    for cell in safe[1]:
         cell.font = Font(bold=True)
     for column, width in widths.items():
-        sheet.column_dimensions[column].width = width
-    return sheet
+        safe.column_dimensions[column].width = width
+    return safe
 
 
-def template_workbook(title: str, headers: Sequence[str], widths: Mapping[str, float]) -> tuple[Workbook, Worksheet]:
+def template_workbook(title: str, headers: Sequence[str], widths: Mapping[str, float]) -> tuple[Workbook, SafeSheet]:
     """A workbook whose first sheet holds the bold ``headers``, frozen below them."""
     from openpyxl import Workbook
 
@@ -475,12 +540,21 @@ def template_workbook(title: str, headers: Sequence[str], widths: Mapping[str, f
     return workbook, sheet
 
 
-def add_sheet(workbook: Workbook, title: str, headers: Sequence[str], widths: Mapping[str, float]) -> Worksheet:
+def add_sheet(workbook: Workbook, title: str, headers: Sequence[str], widths: Mapping[str, float]) -> SafeSheet:
     """A further sheet (title cut to Excel's 31 characters), with bold ``headers``."""
     return _set_up_sheet(workbook.create_sheet(), title, headers, widths)
 
 
-def add_choice_list(sheet: Worksheet, column: str, choices: Sequence[str], *, rows: int) -> None:
+def streamed_workbook(title: str) -> tuple[Workbook, SafeSheet]:
+    """A write-only workbook of one sheet: rows are streamed into the file, not kept as cells
+    (thousands of rows in a second or two); set widths and panes before the first row."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    return workbook, SafeSheet(workbook.create_sheet(title=title[:31]))
+
+
+def add_choice_list(sheet: SafeSheet, column: str, choices: Sequence[str], *, rows: int) -> None:
     """Offer ``choices`` as a drop-down list in ``column`` of the ``rows`` rows below the header."""
     from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -489,7 +563,7 @@ def add_choice_list(sheet: Worksheet, column: str, choices: Sequence[str], *, ro
     sheet.add_data_validation(validation)
 
 
-def add_instructions(workbook: Workbook, columns: Iterable[tuple[str, str]], footer: str) -> Worksheet:
+def add_instructions(workbook: Workbook, columns: Iterable[tuple[str, str]], footer: str) -> SafeSheet:
     """The instructions sheet: what to write in each column, then ``footer``."""
     guide = add_sheet(workbook, _("Instructions"), [_("Column"), _("What to write")], {"A": 16, "B": 100})
     for column, text in columns:

@@ -1,18 +1,16 @@
 """The proposal list as an Excel workbook: one row per proposal, one column per section's word count.
 
-Written with openpyxl's write-only mode (rows are streamed into the file, not
-kept as cell objects), so thousands of proposals take a second or two. Text
-that a spreadsheet would read as a formula is neutralised.
+Written as a streamed workbook (rows go into the file, not kept as cell objects), so
+thousands of proposals take a second or two; its sheet neutralises every cell
+(``kipp.spreadsheets.safe_cell``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from typing import Any
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from kipp.agencies.kinds import AGENCY_TYPE_LABELS, CLUSTER_LABELS
@@ -21,18 +19,9 @@ from kipp.i18n import localized, to_wib
 from kipp.proposals.labels import holder_label, status_label
 from kipp.proposals.overview import ProposalFilters, export_rows
 from kipp.proposals.states import HOLDER
+from kipp.spreadsheets import XLSX_MIMETYPE, streamed_workbook, workbook_bytes
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-# A cell starting with one of these is a formula (or DDE payload) to Excel and LibreOffice.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(value: str | None) -> str | None:
-    """Text as a spreadsheet shows it, never as a formula (OWASP CSV injection advice)."""
-    if value and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
+__all__ = ["XLSX_MIMETYPE", "build_workbook", "filename"]
 
 
 def _wib(value: dt.datetime | None) -> dt.datetime | None:
@@ -46,8 +35,7 @@ def build_workbook(edition: Edition, filters: ProposalFilters) -> bytes:
     categories = {c.id: localized(c, "name") for c in edition.categories}
     yes, no = _("Yes"), _("No")
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_("Proposals")[:31])
+    workbook, sheet = streamed_workbook(_("Proposals"))
     header = [
         _("Number"), _("Title"), _("Group"), _("Category"), _("Status"), _("Held by"), _("Agency"),
         _("Agency type"), _("Cluster"), _("Province"), _("Kabupaten/kota"), "3T", _("Unit (UPP)"), _("SDGs"),
@@ -58,22 +46,22 @@ def build_workbook(edition: Edition, filters: ProposalFilters) -> bytes:
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "C2"
-    sheet.append([safe_text(h) for h in header])
+    sheet.append(header)
     for row in rows:
         values: list[Any] = [
-            safe_text(row.number),
-            safe_text(row.title),
-            safe_text(groups.get(row.group_id)),
-            safe_text(categories.get(row.category_id)) if row.category_id else None,
+            row.number,
+            row.title,
+            groups.get(row.group_id),
+            categories.get(row.category_id) if row.category_id else None,
             status_label(row.status),
             holder_label(HOLDER[row.status]),
-            safe_text(row.agency),
+            row.agency,
             AGENCY_TYPE_LABELS[row.agency_type],
             CLUSTER_LABELS[row.cluster],
-            safe_text(row.province),
-            safe_text(row.regency),
+            row.province,
+            row.regency,
             yes if row.is_3t else no,
-            safe_text(row.unit),
+            row.unit,
             ", ".join(str(n) for n in row.sdgs),
             row.innovation_start_date,
             _wib(row.created_at),
@@ -81,9 +69,7 @@ def build_workbook(edition: Edition, filters: ProposalFilters) -> bytes:
             *row.words,
         ]
         sheet.append(values)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 def filename(edition: Edition) -> str:

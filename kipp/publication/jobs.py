@@ -8,8 +8,6 @@ cut short resumes where it stopped.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import shutil
 import zipfile
@@ -32,6 +30,7 @@ from kipp.proposals.models import Proposal
 from kipp.proposals.states import NUMBERED
 from kipp.publication import certificates, services
 from kipp.publication.models import CertificateBatch
+from kipp.spreadsheets import csv_bytes
 from kipp.urls import path_for
 
 NOTICE_COMMIT_EVERY = 500  # proposals
@@ -154,20 +153,18 @@ def _write_atomically(path: Path, data: bytes) -> None:
 def _write_archive(edition: Edition, batch: CertificateBatch, todo: list[certificates.Certificate],
                    renderer: certificates.Renderer, folder: Path) -> Path:
     """One ZIP of the batch's PDFs, with an index (number, title, agency, tier, code) as CSV."""
-    index = io.StringIO()
-    writer = csv.writer(index, lineterminator="\r\n")
-    writer.writerow(["nomor", "judul", "instansi", "unit", "tingkat", "kode_verifikasi", "berkas"])
+    index = [["nomor", "judul", "instansi", "unit", "tingkat", "kode_verifikasi", "berkas"]]
     path = folder.parent / f"kipp-{edition.year}-sertifikat-{folder.name}.zip"
     partial = path.with_name(path.name + ".part")
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for certificate in todo:
             holder = renderer.holders[certificate.proposal_id]
-            writer.writerow([certificate.number, holder.title, holder.agency, holder.unit,
-                             renderer.tier_title(certificate),
-                             certificates.verification_code(certificate.proposal_id, certificate.tier),
-                             certificate.filename])
+            index.append([certificate.number, holder.title, holder.agency, holder.unit,
+                          renderer.tier_title(certificate),
+                          certificates.verification_code(certificate.proposal_id, certificate.tier),
+                          certificate.filename])
             archive.write(folder / certificate.filename, certificate.filename)
-        archive.writestr("daftar-sertifikat.csv", index.getvalue().encode("utf-8-sig"))
+        archive.writestr("daftar-sertifikat.csv", csv_bytes(index))
     os.replace(partial, path)
     return path
 

@@ -5,7 +5,7 @@ worksheet per stage: the screening outcomes, the evaluation ranking, the nominee
 ranking and finalists, the objections (never the filers' names or contacts), the presentations,
 the field visits (when held) and the final result. The whole workbook is read in a fixed number
 of queries whatever the number of proposals: every table is read once for the edition and looked
-up in memory. Text typed by people is neutralised so that no spreadsheet reads it as a formula.
+up in memory. Its sheets neutralise every cell so that no spreadsheet reads one as a formula.
 """
 
 from __future__ import annotations
@@ -30,14 +30,13 @@ from kipp.objections.models import Objection, ObjectionStatus
 from kipp.presentations.models import Attendance, PresentationSlot
 from kipp.progress.stages import is_held, status_of
 from kipp.progress.stages import STATUS_LABELS
-from kipp.proposals.export import XLSX_MIMETYPE, safe_text
 from kipp.proposals.labels import status_label
 from kipp.proposals.models import Proposal
 from kipp.proposals.states import NUMBERED, PASSED_SCREENING, ProposalStatus
 from kipp.scoring.models import ProposalScore, ScoringScheme
 from kipp.screening.models import ScreeningCheck, ScreeningReason, ScreeningReview
 from kipp.selection.models import Shortlist, ShortlistEntry, ShortlistKind
-from kipp.spreadsheets import add_sheet, template_workbook, workbook_bytes
+from kipp.spreadsheets import XLSX_MIMETYPE, add_sheet, template_workbook, workbook_bytes
 from kipp.verification.models import FieldVisit
 
 __all__ = ["XLSX_MIMETYPE", "filename", "results_workbook"]
@@ -82,8 +81,7 @@ class _Facts:
     group_code: Any = None
 
     def cells(self) -> list[Any]:
-        return [safe_text(self.number), safe_text(self.title), safe_text(self.agency), self.cluster, self.province,
-                self.group, self.category]
+        return [self.number, self.title, self.agency, self.cluster, self.province, self.group, self.category]
 
 
 class _Book:
@@ -150,8 +148,7 @@ class _Book:
         return None if value is None else (self.yes if value else self.no)
 
     def sheet(self, title: str, about: str, headers: list[str], widths: list[float], *, freeze: str = "C2") -> Any:
-        sheet = add_sheet(self.workbook, title, [safe_text(h) for h in headers],
-                          {_column(i): w for i, w in enumerate(widths, start=1)})
+        sheet = add_sheet(self.workbook, title, headers, {_column(i): w for i, w in enumerate(widths, start=1)})
         sheet.freeze_panes = freeze
         self.sheets.append((sheet.title, about))
         return sheet
@@ -200,7 +197,7 @@ class _Book:
         for proposal_id, facts in sorted(self.facts.items(), key=lambda item: (item[1].number or "", item[0])):
             review = reviews.get(proposal_id)
             sheet.append([*facts.cells(), self.screening_outcome(facts.status),
-                          safe_text("; ".join(failed.get(review.id, []))) if review is not None else None,
+                          "; ".join(failed.get(review.id, [])) if review is not None else None,
                           _wib(review.confirmed_at) if review is not None else None, status_label(facts.status)])
 
     @property
@@ -258,8 +255,8 @@ class _Book:
         for entry in sorted(self.entries[nominees.id], key=self.by_group_then(lambda e: (e.rank, e.proposal_id))):
             sheet.append([self.group_names.get(entry.group_code), entry.rank, *self.fact_cells(entry.proposal_id),
                           self.yesno(entry.is_3t), _number(entry.score), self.yesno(entry.proposed),
-                          self.yesno(entry.chosen), safe_text(entry.entered_by),
-                          self.number_of(entry.displaced_proposal_id), safe_text(entry.reason),
+                          self.yesno(entry.chosen), entry.entered_by,
+                          self.number_of(entry.displaced_proposal_id), entry.reason,
                           _number(entry.stability)])
 
     def finalists(self) -> None:
@@ -298,7 +295,7 @@ class _Book:
                 entry.rank if entry is not None else None, _number(entry.score) if entry is not None else None,
                 self.yesno(entry.proposed) if entry is not None else None,
                 self.yesno(entry.chosen) if entry is not None else None,
-                safe_text(entry.reason) if entry is not None else None,
+                entry.reason if entry is not None else None,
                 TIER_LABELS.get(entry.tier) if entry is not None and entry.tier else None,
                 _number(entry.stability) if entry is not None else None,
                 status_label(facts.status) if facts is not None else None,
@@ -318,8 +315,8 @@ class _Book:
                           Objection.ruling, Objection.ruled_at)
                 .where(Objection.edition_id == self.edition.id)
                 .order_by(Objection.submitted_at, Objection.id)):
-            sheet.append([safe_text(row.reference), _wib(row.submitted_at), *self.fact_cells(row.proposal_id),
-                          labels[row.status], safe_text(row.ruling), _wib(row.ruled_at)])
+            sheet.append([row.reference, _wib(row.submitted_at), *self.fact_cells(row.proposal_id),
+                          labels[row.status], row.ruling, _wib(row.ruled_at)])
 
     def presentations(self) -> None:
         sheet = self.sheet(
@@ -355,8 +352,8 @@ class _Book:
                 sa.select(FieldVisit.proposal_id, FieldVisit.visit_date, FieldVisit.location, FieldVisit.score,
                           FieldVisit.findings, FieldVisit.recorded_at)
                 .where(FieldVisit.edition_id == self.edition.id).order_by(FieldVisit.visit_date, FieldVisit.id)):
-            sheet.append([*self.fact_cells(row.proposal_id), row.visit_date, safe_text(row.location),
-                          _number(row.score), safe_text(row.findings), _wib(row.recorded_at)])
+            sheet.append([*self.fact_cells(row.proposal_id), row.visit_date, row.location,
+                          _number(row.score), row.findings, _wib(row.recorded_at)])
 
     def final(self) -> None:
         winners = self.lists.get(ShortlistKind.WINNERS)
@@ -387,13 +384,13 @@ class _Book:
                 values += [_number(scores.get(key)), _number(weights.get(key))]
             facts = self.facts.get(entry.proposal_id)
             values += [_number(entry.score), self.yesno(entry.proposed), self.yesno(entry.chosen),
-                       _tier_label(entry.tier), safe_text(entry.reason), _number(entry.stability),
+                       _tier_label(entry.tier), entry.reason, _number(entry.stability),
                        status_label(facts.status) if facts is not None else None]
             sheet.append(values)
 
     def fill_about(self) -> None:
         about, edition = self.about, self.edition
-        about.append([_("Edition"), safe_text(edition.name)])
+        about.append([_("Edition"), edition.name])
         about.append([_("Exported at"), wib_datetime(dt.datetime.now(dt.timezone.utc))])
         about.append([_("Proposals submitted to the ministry"), len(self.facts)])
         about.append([])
@@ -406,7 +403,7 @@ class _Book:
             about.append([name, _("frozen %(when)s", when=wib_datetime(found.frozen_at)) if found.frozen
                           else _("draft, not frozen")])
             if found.decree_number:
-                decree = safe_text(found.decree_number)
+                decree = found.decree_number
                 if found.decree_date:
                     decree = f"{decree} ({found.decree_date.isoformat()})"
                 about.append([_("%(list)s: decree", list=name), decree])

@@ -2,8 +2,8 @@
 was computed.
 
 Each workbook is read from a constant number of queries, whatever the number of sheets or
-proposals; one worksheet per group, because each group is scored on its own aspects. Text
-typed by people (titles, comments) is neutralised so no spreadsheet reads it as a formula."""
+proposals; one worksheet per group, because each group is scored on its own aspects. Their sheets
+neutralise every cell (titles, comments, names) so no spreadsheet reads one as a formula."""
 
 from __future__ import annotations
 
@@ -23,11 +23,10 @@ from kipp.editions.models import EditionGroup
 from kipp.extensions import db
 from kipp.i18n import localized, to_wib, wib_datetime
 from kipp.judging.models import PoolMember
-from kipp.proposals.export import XLSX_MIMETYPE, safe_text
 from kipp.proposals.models import Proposal
 from kipp.scoring.models import ProposalScore, ScoreSheet, ScoringAspect, ScoringScheme, SheetStatus
 from kipp.scoring.services import STAGE_NAMES, tie_break_keys
-from kipp.spreadsheets import add_sheet, template_workbook, workbook_bytes
+from kipp.spreadsheets import XLSX_MIMETYPE, add_sheet, template_workbook, workbook_bytes
 
 __all__ = ["XLSX_MIMETYPE", "filename", "ranking_workbook", "sheets_workbook"]
 
@@ -124,23 +123,23 @@ def sheets_workbook(scheme: ScoringScheme) -> bytes:
         letters = {_column(i): w for i, w in enumerate(column_widths, start=1)}
         sheet_title = _sheet_title(group, taken)
         if workbook is None:
-            workbook, sheet = template_workbook(sheet_title, [safe_text(h) for h in headers], letters)
+            workbook, sheet = template_workbook(sheet_title, headers, letters)
         else:
-            sheet = add_sheet(workbook, sheet_title, [safe_text(h) for h in headers], letters)
+            sheet = add_sheet(workbook, sheet_title, headers, letters)
             sheet.freeze_panes = "A2"
         group_name = localized(group, "name")
         for row in by_group.get(group.id, []):
             values: list[Any] = [
-                safe_text(row.number), safe_text(row.title), safe_text(row.agency),
+                row.number, row.title, row.agency,
                 CLUSTER_LABELS[Cluster(row.cluster)], provinces.get(row.region_code), group_name,
                 categories.get(row.category_id),
-                safe_text(row.judge), safe_text(row.affiliation), statuses[row.status], _wib(row.submitted_at),
+                row.judge, row.affiliation, statuses[row.status], _wib(row.submitted_at),
             ]
             scores = row.scores or {}
             for aspect in aspects:
                 entry = scores.get(aspect.key) or {}
-                values += [_number(entry.get("value")), safe_text(entry.get("comment") or None)]
-            values += [_number(row.weighted_total), safe_text(row.comment)]
+                values += [_number(entry.get("value")), entry.get("comment") or None]
+            values += [_number(row.weighted_total), row.comment]
             sheet.append(values)
     if workbook is None:
         workbook, _sheet = template_workbook(_("Sheets"), fixed, {})
@@ -185,7 +184,7 @@ def ranking_workbook(scheme: ScoringScheme) -> bytes:
         (_("Scale"), f"{scale[0]}-{scale[1]}"),
         (_("Exported at"), wib_datetime(dt.datetime.now(dt.timezone.utc))),
     ):
-        about.append([item, safe_text(str(value)) if value is not None else None])
+        about.append([item, str(value) if value is not None else None])
     about.append([])
     about.append([_("The raw total is the mean of the judges' weighted totals; the normalised total corrects "
                     "for harsh and lenient judges. Both are shown side by side; the rank follows the one above.")])
@@ -217,12 +216,12 @@ def ranking_workbook(scheme: ScoringScheme) -> bytes:
         headers += [_("Tie-break: %(aspect)s", aspect=own.get(k, k)) for k in keys]
         widths = [6, 18, 50, 36, 14, 24, 26, 8, 10, 12, 12, 10, 12, *([14] if grade is not None else []),
                   *([16] * len(keys))]
-        sheet = add_sheet(workbook, _sheet_title(group, taken), [safe_text(h) for h in headers],
+        sheet = add_sheet(workbook, _sheet_title(group, taken), headers,
                           {_column(i): w for i, w in enumerate(widths, start=1)})
         sheet.freeze_panes = "D2"
         for row in by_group.get(group.id, []):
             values: list[Any] = [
-                row.rank, safe_text(row.number), safe_text(row.title), safe_text(row.agency),
+                row.rank, row.number, row.title, row.agency,
                 CLUSTER_LABELS[Cluster(row.cluster)], provinces.get(row.region_code),
                 categories.get(row.category_id), row.sheets, _number(row.raw_total), _number(row.normalised_total),
                 _number(row.std_dev), _number(row.spread), yes if row.disagreement else no,
