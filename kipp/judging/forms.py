@@ -58,7 +58,10 @@ class DeclarationForm(FlaskForm):
     agency_id = SelectField(_l("Agency"), coerce=int, validators=[Optional()])
     region_code = SelectField(_l("Region"), validators=[Optional()],
                               description=_l("A province covers its own government and every kabupaten/kota in it."))
-    proposal_number = StringField(_l("Proposal number"), validators=[Optional(), Length(max=80)],
-                                  description=_l("As shown on the proposal, for example 2025-U-00123."))
+    # Only the judge's own proposals are offered; any other number gets one and the same answer
+    # (the view checks it, not WTForms, whose refusal would differ from the service's).
+    proposal_number = SelectField(_l("Proposal"), validators=[Optional()], validate_choice=False,
+                                  description=_l("One of the proposals assigned to you. To stay away from a "
+                                                 "proposal you have not been given, declare its agency."))
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)], render_kw={"rows": 3},
                            description=_l("For example: I worked there until 2023; a relative leads this unit."))

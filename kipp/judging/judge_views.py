@@ -18,7 +18,7 @@ from kipp.extensions import db
 from kipp.judging import conflicts as coi
 from kipp.judging import pools
 from kipp.judging.forms import DeclarationForm, RespondForm
-from kipp.judging.models import ConflictDeclaration, ConflictKind, InvitationStatus, PoolMember
+from kipp.judging.models import AssignmentState, ConflictDeclaration, ConflictKind, InvitationStatus, PoolMember
 from kipp.judging.views import agency_choices, category_choices, pool_helpers, region_choices, save
 from kipp.proposals.models import Proposal
 from kipp.web import audience, get_or_404
@@ -81,15 +81,26 @@ def _my_editions() -> list[Edition]:
     ))
 
 
-def _declaration_forms(posted: ConflictKind | None = None) -> dict[ConflictKind, DeclarationForm]:
+def _my_proposals(edition: Edition | None) -> dict[str, Proposal]:
+    """The judge's own proposals in the edition (those a conflict may name), by number."""
+    if edition is None:
+        return {}
+    return {p.number: p for p in pools.assigned_proposals(current_user, edition) if p.number}
+
+
+def _declaration_forms(edition: Edition | None,
+                       posted: ConflictKind | None = None) -> dict[ConflictKind, DeclarationForm]:
     """A form per kind, each with its own field prefix; the ``posted`` one reads the request."""
     agencies, regions = agency_choices(), region_choices()
+    proposals = [("", "—")] + [(number, coi.proposal_label(number, p.title))
+                               for number, p in _my_proposals(edition).items()]
     forms = {}
     for kind in ConflictKind:
         form = DeclarationForm(prefix=kind.value) if kind is posted else DeclarationForm(prefix=kind.value,
                                                                                           formdata=None)
         form.agency_id.choices = agencies
         form.region_code.choices = regions
+        form.proposal_number.choices = proposals
         forms[kind] = form
     return forms
 
@@ -121,12 +132,22 @@ def _render_conflicts(edition: Edition | None, editions: list[Edition],
             .where(ConflictDeclaration.edition_id == edition.id, ConflictDeclaration.user_id == current_user.id)
             .order_by(ConflictDeclaration.declared_at.desc(), ConflictDeclaration.id.desc())
         ).all()
-    facts = {d.id: coi.declaration_as_facts(d) for d in declarations}
     return render_template(
-        "judge/conflicts.html", edition=edition, editions=editions, declarations=declarations, facts=facts,
-        forms=forms or _declaration_forms(), automatic=_automatic(edition) if edition else None,
+        "judge/conflicts.html", edition=edition, editions=editions, declarations=declarations,
+        targets=_targets(edition, declarations) if edition else {},
+        forms=forms or _declaration_forms(edition), automatic=_automatic(edition) if edition else None,
         kinds=list(ConflictKind),
     )
+
+
+def _targets(edition: Edition, declarations: list[ConflictDeclaration]) -> dict[int, str]:
+    """What each declaration names, for the judge: a proposal's title only if it was given to them
+    (a declaration of another's proposal, from before the rule, shows the number they typed)."""
+    shown = {p.id for p in pools.assigned_proposals(current_user, edition,
+                                                    states=(AssignmentState.PUBLISHED, AssignmentState.REMOVED))}
+    return {d.id: coi.declaration_as_facts(d).target
+            if d.kind is not ConflictKind.PROPOSAL or d.proposal_id in shown else (d.proposal.number or "—")
+            for d in declarations}
 
 
 @bp.route("/conflicts")
@@ -146,23 +167,17 @@ def declare(edition_id: int, kind: str) -> Any:
     if edition is None or kind not in {k.value for k in ConflictKind}:
         abort(404)
     conflict_kind = ConflictKind(kind)
-    forms = _declaration_forms(posted=conflict_kind)
+    forms = _declaration_forms(edition, posted=conflict_kind)
     form = forms[conflict_kind]
     if form.validate_on_submit():
         agency = db.session.get(Agency, form.agency_id.data) if form.agency_id.data else None
-        proposal = None
-        number = (form.proposal_number.data or "").strip().upper()
-        if conflict_kind is ConflictKind.PROPOSAL and number:
-            proposal = db.session.scalar(sa.select(Proposal).where(Proposal.edition_id == edition.id,
-                                                                   Proposal.number == number))
-            if proposal is None:
-                form.proposal_number.errors = [_("No proposal of this edition has this number.")]
-                return _render_conflicts(edition, editions, forms)
+        # Looked up among the judge's own only: any other number, existing or not, is "not yours".
+        proposal = _my_proposals(edition).get((form.proposal_number.data or "").strip().upper())
         ok, _declaration = save(
             form, pools.declare_conflict, edition, kind=conflict_kind,
             agency=agency if conflict_kind is ConflictKind.AGENCY else None,
             region_code=(form.region_code.data or None) if conflict_kind is ConflictKind.REGION else None,
-            proposal=proposal, reason=form.reason.data,
+            proposal=proposal if conflict_kind is ConflictKind.PROPOSAL else None, reason=form.reason.data,
             success=_("Your conflict of interest has been recorded. You will not be assigned what it covers."),
         )
         if ok:

@@ -86,8 +86,9 @@ MESSAGES: dict[str, Any] = {
     "not_in_pool": _l("You are not in a pool of this edition."),
     "agency_required": _l("Choose the agency."),
     "region_required": _l("Choose the region."),
-    "proposal_required": _l("Name the proposal by its number."),
-    "proposal_other_edition": _l("This proposal does not belong to this edition."),
+    # The same answer whether the proposal does not exist or is someone else's: a judge learns
+    # nothing of the proposals not assigned to them.
+    "proposal_required": _l("Choose one of the proposals assigned to you."),
     "reason_required": _l("Give the reason for the conflict."),
     "already_declared": _l("You have already declared this conflict."),
 }
@@ -432,6 +433,27 @@ def _memberships(user: User, edition: Edition) -> list[PoolMember]:
         PoolMember.status != InvitationStatus.DECLINED)))
 
 
+def _held_by(memberships: list[PoolMember]) -> Any:
+    """The condition on Assignment: given to one of ``memberships`` or to one of their teams."""
+    holder = Assignment.member_id.in_([m.id for m in memberships])
+    team_ids = [m.team_id for m in memberships if m.team_id is not None]
+    return sa.or_(holder, Assignment.team_id.in_(team_ids)) if team_ids else holder
+
+
+def assigned_proposals(judge: User, edition: Edition,
+                       states: Iterable[AssignmentState] = (AssignmentState.PUBLISHED,)) -> list[Proposal]:
+    """The proposals given to the judge in the edition, personally or through their team, whose
+    assignment is in ``states`` (by default published: the ones the judge has been shown), by number."""
+    memberships = _memberships(judge, edition)
+    if not memberships:
+        return []
+    return list(db.session.scalars(
+        sa.select(Proposal).where(Proposal.id.in_(
+            sa.select(Assignment.proposal_id).where(Assignment.edition_id == edition.id,
+                                                    Assignment.state.in_(list(states)), _held_by(memberships))))
+        .order_by(Proposal.number, Proposal.id)))
+
+
 def declare_conflict(
     actor_judge: User,
     edition: Edition,
@@ -445,6 +467,8 @@ def declare_conflict(
 ) -> ConflictDeclaration:
     """A judge declares a conflict with an agency, a region or one proposal, with a reason.
 
+    Any agency or region may be declared; a proposal only among those assigned to the judge
+    (``assigned_proposals``), so that declaring tells nothing of the others.
     A hard declaration takes effect at once: every live (draft or published)
     assignment of the judge in the edition, personal or through their team,
     whose proposal it covers is marked removed and :func:`on_assignment_removed`
@@ -468,10 +492,8 @@ def declare_conflict(
             raise _fail("region_required", "region_code")
         target["region_code"] = code
     else:
-        if proposal is None:
+        if proposal is None or proposal not in assigned_proposals(actor_judge, edition):
             raise _fail("proposal_required", "proposal_number")
-        if proposal.edition_id != edition.id:
-            raise _fail("proposal_other_edition", "proposal_number")
         target["proposal_id"] = proposal.id
     text = _text(reason, "reason", max_length=REASON_MAX)
     if not text:
@@ -503,13 +525,8 @@ def declare_conflict(
 
 
 def _live_assignments(memberships: list[PoolMember], edition: Edition) -> list[Assignment]:
-    member_ids = [m.id for m in memberships]
-    team_ids = [m.team_id for m in memberships if m.team_id is not None]
-    holder = Assignment.member_id.in_(member_ids)
-    if team_ids:
-        holder = sa.or_(holder, Assignment.team_id.in_(team_ids))
     return list(db.session.scalars(sa.select(Assignment).where(
-        Assignment.edition_id == edition.id, Assignment.state.in_(LIVE_ASSIGNMENT_STATES), holder,
+        Assignment.edition_id == edition.id, Assignment.state.in_(LIVE_ASSIGNMENT_STATES), _held_by(memberships),
     ).order_by(Assignment.id)))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -283,7 +284,7 @@ def test_declaring_a_conflict_on_an_assigned_proposal_removes_the_assignment(cli
     assert page.status_code == 200 and "A conflict with one proposal" in text(page)
     unknown = client.post(f"/judge/conflicts/{edition.id}/proposal",
                           data={"proposal-proposal_number": "2031-U-99999", "proposal-reason": "Kerabat"})
-    assert unknown.status_code == 200 and "No proposal of this edition has this number." in text(unknown)
+    assert unknown.status_code == 200 and "Choose one of the proposals assigned to you." in text(unknown)
     no_reason = client.post(f"/judge/conflicts/{edition.id}/proposal",
                             data={"proposal-proposal_number": target.number, "proposal-reason": ""})
     assert no_reason.status_code == 200 and assigned.state is AssignmentState.PUBLISHED
@@ -307,10 +308,81 @@ def test_declaring_a_conflict_on_an_assigned_proposal_removes_the_assignment(cli
 
     mine = client.get("/judge/conflicts")
     assert "Adik saya memimpin unit ini." in text(mine) and target.title in text(mine)
+    # No longer the judge's, the proposal is no longer offered.
+    offered = re.search(r'<select[^>]*name="proposal-proposal_number".*?</select>', text(mine), re.S).group(0)
+    assert target.number not in offered and kept.number in offered
     again = client.post(f"/judge/conflicts/{edition.id}/proposal",
                         data={"proposal-proposal_number": target.number, "proposal-reason": "Lagi"},
                         follow_redirects=True)
-    assert "already declared this conflict" in text(again)
+    assert "Choose one of the proposals assigned to you." in text(again)
+    twice = client.post(f"/judge/conflicts/{edition.id}/agency",
+                        data={"agency-agency_id": kept.agency_id, "agency-reason": "Lagi"}, follow_redirects=True)
+    assert twice.status_code == 200
+    twice = client.post(f"/judge/conflicts/{edition.id}/agency",
+                        data={"agency-agency_id": kept.agency_id, "agency-reason": "Lagi"}, follow_redirects=True)
+    assert "already declared this conflict" in text(twice)
+
+
+def _without_csrf(response) -> bytes:
+    """The page without its CSRF token (signed with the time, it differs on every page)."""
+    token = re.search(rb'<meta name="csrf-token" content="([^"]+)">', response.data).group(1)
+    return response.data.replace(token, b"")
+
+
+def test_declaring_tells_a_judge_nothing_of_proposals_not_theirs(client, login, db_session, edition):
+    """Someone else's proposal and a number that does not exist get byte-identical answers; only
+    the judge's own proposals are offered, and agencies and regions stay free to declare."""
+    evaluator, colleague = EvaluatorFactory(), EvaluatorFactory()
+    mine = ProposalFactory(edition=edition, status=ProposalStatus.SUBMITTED, title="Inovasi Saya")
+    theirs = ProposalFactory(edition=edition, status=ProposalStatus.SUBMITTED, title="Inovasi Rahasia Orang Lain")
+    unpublished = ProposalFactory(edition=edition, status=ProposalStatus.SUBMITTED, title="Inovasi Belum Terbit")
+    member, other = member_of(evaluator, edition), member_of(colleague, edition)
+    db_session.add_all([
+        Assignment(edition_id=edition.id, stage=StageKind.EVALUATION, proposal_id=mine.id, member_id=member.id,
+                   state=AssignmentState.PUBLISHED),
+        Assignment(edition_id=edition.id, stage=StageKind.EVALUATION, proposal_id=theirs.id, member_id=other.id,
+                   state=AssignmentState.PUBLISHED),
+        Assignment(edition_id=edition.id, stage=StageKind.EVALUATION, proposal_id=unpublished.id,
+                   member_id=member.id, state=AssignmentState.DRAFT),
+    ])
+    db_session.flush()
+    login(evaluator)
+    page = text(client.get(f"/judge/conflicts?edition={edition.id}"))
+    offered = re.search(r'<select[^>]*name="proposal-proposal_number".*?</select>', page, re.S).group(0)
+    assert mine.number in offered and "Inovasi Saya" in offered
+    assert theirs.number not in offered and unpublished.number not in offered
+
+    answers = []
+    for number in (theirs.number, "2031-U-99999", theirs.number.lower(), unpublished.number):
+        response = client.post(f"/judge/conflicts/{edition.id}/proposal",
+                               data={"proposal-proposal_number": number, "proposal-reason": "Kerabat"})
+        assert response.status_code == 200
+        answers.append(_without_csrf(response))
+    assert len(set(answers)) == 1
+    assert b"Choose one of the proposals assigned to you." in answers[0]
+    assert b"Inovasi Rahasia Orang Lain" not in answers[0]
+    assert "Inovasi Rahasia Orang Lain" not in text(client.get(f"/judge/conflicts?edition={edition.id}"))
+
+    free = client.post(f"/judge/conflicts/{edition.id}/agency",
+                       data={"agency-agency_id": theirs.agency_id, "agency-reason": "Bekas kantor saya"})
+    assert free.status_code == 302
+    assert db_session.scalars(sa.select(ConflictDeclaration.kind).where(
+        ConflictDeclaration.user_id == evaluator.id)).all() == [ConflictKind.AGENCY]
+    # The service keeps the rule for every caller, the scoring page's included.
+    with pytest.raises(pools.PoolError, match="assigned to you"):
+        pools.declare_conflict(evaluator, edition, kind=ConflictKind.PROPOSAL, proposal=theirs, reason="Kerabat")
+
+
+def test_an_old_declaration_of_another_proposal_shows_only_its_number(client, login, db_session, edition):
+    evaluator = EvaluatorFactory()
+    member_of(evaluator, edition)
+    theirs = ProposalFactory(edition=edition, status=ProposalStatus.SUBMITTED, title="Inovasi Rahasia Orang Lain")
+    db_session.add(ConflictDeclaration(edition_id=edition.id, user_id=evaluator.id, kind=ConflictKind.PROPOSAL,
+                                       proposal_id=theirs.id, severity=Severity.HARD, reason="Dari dulu"))
+    db_session.flush()
+    login(evaluator)
+    listed = text(client.get("/judge/conflicts"))
+    assert theirs.number in listed and "Dari dulu" in listed and "Inovasi Rahasia Orang Lain" not in listed
 
 
 def test_a_declared_region_removes_team_assignments_it_covers(client, login, db_session, edition):
