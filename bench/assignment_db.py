@@ -70,8 +70,8 @@ def main() -> int:
             agency_id = rng.choice(regional) if n % 5 == 0 else None
             user_id = db.session.execute(sa.text(
                 "INSERT INTO users (email, name, role, agency_id, password_hash, must_change_password, active, "
-                "session_version, locale, created_at, updated_at) VALUES (:e, :n, 'evaluator', :a, :p, false, true, "
-                "1, 'id', now(), now()) RETURNING id"),
+                "locale, created_at, updated_at) VALUES (:e, :n, 'evaluator', :a, :p, false, true, "
+                "'id', now(), now()) RETURNING id"),
                 {"e": f"evaluator{n}@kipp.bench", "n": f"Evaluator {n}", "a": agency_id, "p": password}).scalar()
             member = PoolMember(edition_id=edition.id, stage=StageKind.EVALUATION, user_id=user_id,
                                 status=InvitationStatus.ACCEPTED)

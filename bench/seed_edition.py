@@ -180,11 +180,11 @@ def seed(url: str, *, agencies: int = 600, proposals: int = 3500, seed_value: in
         unit_ids = _insert(conn, Unit.__table__, unit_rows, returning=True)
         admin_rows = [{"email": f"admin{a}@kipp.bench", "name": f"Admin Lokal {a}", "role": Role.ADMIN_LOKAL,
                        "agency_id": a, "locale": "id", "active": True, "must_change_password": False,
-                       "session_version": 1, "created_at": now, "updated_at": now} for a in agency_ids]
+                       "created_at": now, "updated_at": now} for a in agency_ids]
         admin_ids = dict(zip(agency_ids, _insert(conn, User.__table__, admin_rows, returning=True)))
         upp_rows = [{"email": f"upp{u}@kipp.bench", "name": f"UPP {u}", "role": Role.UPP, "agency_id": a,
                      "unit_id": u, "locale": "id", "active": True, "must_change_password": False,
-                     "session_version": 1, "created_at": now, "updated_at": now}
+                     "created_at": now, "updated_at": now}
                     for u, a in zip(unit_ids, unit_agency)]
         upp_ids = dict(zip(unit_ids, _insert(conn, User.__table__, upp_rows, returning=True)))
 

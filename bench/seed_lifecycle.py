@@ -137,7 +137,7 @@ def seed_lifecycle(url: str, *, proposals: int = 3500, agencies: int = 600, eval
             return _insert(conn, User.__table__, [
                 {"email": email.format(n=n), "name": f"{label} Bench {n}", "role": role, "agency_id": agency(n),
                  "password_hash": password, "locale": "id", "active": True, "must_change_password": False,
-                 "session_version": 1, "created_at": now, "updated_at": now} for n in range(count)],
+                 "created_at": now, "updated_at": now} for n in range(count)],
                 returning=True)
 
         def pool(stage: StageKind, user_ids: list[int], chair: int | None = None) -> list[int]:

@@ -157,7 +157,7 @@ def seed_scoring(url: str, *, proposals: int = 3000, judges: int = 60, drafts: i
         password = hash_password(BENCH_PASSWORD)
         user_rows = [{"email": JUDGE_EMAIL.format(n=n), "name": f"Evaluator Bench {n}", "role": "evaluator",
                       "password_hash": password, "locale": "id", "active": True, "must_change_password": False,
-                      "session_version": 1, "created_at": now, "updated_at": now} for n in range(judges)]
+                      "created_at": now, "updated_at": now} for n in range(judges)]
         user_ids = _insert(conn, User.__table__, user_rows, returning=True)
         member_rows = [{"edition_id": edition.id, "stage": StageKind.EVALUATION.value, "user_id": u,
                         "status": "accepted", "is_chair": False, "invited_at": now, "responded_at": now,

@@ -40,7 +40,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("KIPP_BASE_URL", "Public address used in links inside emails", "http://127.0.0.1:5000"),
     Setting("KIPP_INSTANCE_PATH", "Folder for the embedded database, the generated secret and uploads", None),
     Setting("KIPP_COOKIE_SECURE", "Send the session cookie over HTTPS only (`1`/`0`)", None),
-    Setting("KIPP_LOGIN_RATE_LIMIT", "Login attempts allowed per client address", "10 per minute;50 per hour"),
+    Setting("KIPP_LOGIN_RATE_LIMIT", "Login attempts allowed per client address (each account also waits longer "
+            "after repeated failures, counted in the database)", "10 per minute;50 per hour"),
     Setting("KIPP_OBJECTION_RATE_LIMIT", "Public objections a client address may file (the objection window's form)",
             "5 per hour;20 per day"),
     Setting("KIPP_RESET_TOKEN_HOURS", "Lifetime of a password-reset link, in hours", "2"),
@@ -137,6 +138,11 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         "KIPP_LOGIN_RATE_LIMIT": _read(env, "KIPP_LOGIN_RATE_LIMIT"),
         "KIPP_OBJECTION_RATE_LIMIT": _read(env, "KIPP_OBJECTION_RATE_LIMIT"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Logging in must not depend on Redis: when it is down each node counts in its own memory,
+        # and a refused connection fails fast instead of holding the login.
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5} if redis_url else {},
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -7,13 +7,14 @@ from urllib.parse import urlsplit
 from typing import Any, Callable, TypeVar
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import get_locale, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 
+from kipp.accounts import sessions
 from kipp.accounts.models import User
 from kipp.accounts.roles import ROLE_LABELS, Role
 from kipp.agencies.kinds import AGENCY_TYPE_LABELS, CLUSTER_LABELS
@@ -50,15 +51,20 @@ def init_app(app: Flask) -> None:
         return redirect(url_for("auth.login", next=target or None))
 
     @login_manager.user_loader
-    def _load_user(session_id: str) -> User | None:
-        user_id, _, version = session_id.partition(":")
-        if not user_id.isdigit() or not version.isdigit():
+    def _load_user(user_id: str) -> User | None:
+        # The cookie opens only a session the server still holds: logging out, ending it from
+        # another browser, a new password or a deactivation ends it for every copy of the cookie.
+        login_session = sessions.live(session.get(sessions.COOKIE_KEY))
+        if login_session is None or str(login_session.user_id) != user_id:
             return None
-        user = db.session.get(User, int(user_id))
-        # A changed session_version or a deactivated account ends the session.
-        if user is None or not user.active or user.session_version != int(version):
-            return None
-        return user
+        g.login_session = login_session
+        return login_session.user
+
+    @app.before_request
+    def _keep_session_alive() -> None:
+        # First of the request's hooks, so nothing else is pending when the touch is committed.
+        if current_user.is_authenticated and sessions.touch(g.login_session):
+            db.session.commit()
 
     @app.before_request
     def _force_password_change() -> Any:

@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from kipp.accounts import services
+from kipp.accounts import services, sessions
 from kipp.accounts.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, NewPasswordForm, ProfileForm
-from kipp.accounts.models import TokenPurpose
+from kipp.accounts.models import TokenPurpose, User
 from kipp.errors import DomainError
 from kipp.extensions import db, limiter
+from kipp.web import run_service
 
 bp = Blueprint("auth", __name__)
 
@@ -28,6 +29,18 @@ def _login_limit() -> str:
     return current_app.config["KIPP_LOGIN_RATE_LIMIT"]
 
 
+def _enter(user: User, token: str) -> None:
+    """Put a committed session into a fresh cookie (a new cookie at login: no fixation)."""
+    session.clear()
+    login_user(user)
+    session[sessions.COOKIE_KEY] = token
+    session.permanent = True
+
+
+def _client() -> dict[str, str | None]:
+    return {"address": request.remote_addr, "user_agent": request.headers.get("User-Agent")}
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login() -> Any:
@@ -35,21 +48,26 @@ def login() -> Any:
         return redirect(url_for("home.index"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
-        if user is None:
+        try:
+            entered = services.log_in(form.email.data, form.password.data, **_client())
+        except services.LoginDelayed as delayed:
             db.session.rollback()
+            flash(delayed.message, "danger")
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(delayed.seconds)}
+        db.session.commit()  # a failure is counted, a success starts its session
+        if entered is None:
             flash(_("The email or password is not correct, or the account is not active."), "danger")
         else:
-            db.session.commit()
-            session.clear()  # a fresh session at login: no fixation
-            login_user(user)
-            session.permanent = True
+            _enter(*entered)
             return redirect(_safe_next(form.next.data))
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
+    if current_user.is_authenticated:
+        services.log_out(g.login_session)
+        db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")
@@ -78,13 +96,13 @@ def _set_password_page(token: str, purpose: TokenPurpose, template: str) -> Any:
     if form.validate_on_submit():
         try:
             user = services.redeem_token(token, purpose, form.password.data)
+            new_token = sessions.start(user, **_client())
         except DomainError as error:
             db.session.rollback()
             form.password.errors = [error.message]
         else:
             db.session.commit()
-            session.clear()
-            login_user(user)
+            _enter(user, new_token)
             flash(_("Your password is set. Welcome to KIPP."), "success")
             return redirect(url_for("home.index"))
     return render_template(template, form=form, holder=holder)
@@ -106,15 +124,13 @@ def change_password() -> Any:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(
-                current_user, current_password=form.current_password.data, new_password=form.password.data
-            )
+            services.change_password(current_user, current_password=form.current_password.data,
+                                     new_password=form.password.data, current=g.login_session)
         except DomainError as error:
             db.session.rollback()
             form.password.errors = [error.message]
         else:
             db.session.commit()
-            login_user(current_user._get_current_object())  # re-issue this session with the new version
             flash(_("Your password has been changed. Your other sessions have ended."), "success")
             return redirect(url_for("home.index"))
     return render_template("auth/change_password.html", form=form)
@@ -130,7 +146,22 @@ def profile() -> Any:
         db.session.commit()
         flash(_("Your account details have been saved."), "success")
         return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form)
+    return render_template("auth/profile.html", form=form, login_sessions=sessions.active_sessions(current_user),
+                           current_session=g.login_session)
+
+
+@bp.route("/account/sessions/<int:session_id>/end", methods=["POST"])
+@login_required
+def end_session(session_id: int) -> Any:
+    run_service(sessions.end_own, current_user, session_id, success=_("The session has ended."))
+    return redirect(url_for("auth.profile"))
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+@login_required
+def end_other_sessions() -> Any:
+    run_service(sessions.end_others, current_user, g.login_session, success=_("Your other sessions have ended."))
+    return redirect(url_for("auth.profile"))
 
 
 @bp.route("/language", methods=["POST"])

@@ -39,9 +39,6 @@ class User(TimestampMixin, db.Model):
     password_hash: Mapped[str255 | None]
     must_change_password: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
-    # Part of the login session's identity: raising it ends every session of
-    # this person (deactivation, password change, password reset).
-    session_version: Mapped[int] = mapped_column(default=1)
     locale: Mapped[str] = mapped_column(sa.String(2), default="id")
     last_login_at: Mapped[dt.datetime | None]
     invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -63,7 +60,7 @@ class User(TimestampMixin, db.Model):
         return False
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        return str(self.id)
 
     @property
     def has_password(self) -> bool:
@@ -92,3 +89,43 @@ class AccountToken(db.Model):
     used_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class SessionEndReason(str, enum.Enum):
+    LOGOUT = "logout"
+    ENDED_BY_OWNER = "ended_by_owner"
+    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET = "password_reset"
+    TEMPORARY_PASSWORD = "temporary_password"
+    DEACTIVATED = "deactivated"
+
+
+class LoginSession(db.Model):
+    """One logged-in browser. The signed cookie carries a random token; only its hash is stored,
+    and a session the server has ended stays ended whatever cookie is replayed."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Shown to the person as an approximate place; never the full address.
+    masked_address: Mapped[str | None] = mapped_column(sa.String(64))
+    device: Mapped[str | None] = mapped_column(sa.String(80))
+    ended_at: Mapped[dt.datetime | None]
+    ended_reason: Mapped[SessionEndReason | None] = enum_column(SessionEndReason, nullable=True)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginFailure(db.Model):
+    """Consecutive failed logins for one email address, known account or not (so the delay
+    does not tell which addresses have accounts). Keyed by a keyed hash of the address."""
+
+    __tablename__ = "login_failures"
+
+    account_key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int]
+    last_failed_at: Mapped[dt.datetime]

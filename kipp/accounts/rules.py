@@ -1,7 +1,8 @@
-"""Who may manage whom (pure predicates over people; no database access)."""
+"""Who may manage whom, and how long a much-guessed account waits (pure; no database access)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Protocol
 
 from kipp.accounts.roles import Role
@@ -37,3 +38,26 @@ def can_see_agency(actor: Person, agency_id: int) -> bool:
     if actor.role is Role.SECRETARIAT:
         return True
     return actor.role.belongs_to_agency and actor.agency_id == agency_id
+
+
+# A person who mistypes a few times is never slowed; after that each further failure doubles
+# the wait, up to a ceiling, so guessing is slow and nobody can lock an account out for good.
+FREE_LOGIN_FAILURES = 5
+FIRST_LOGIN_DELAY = dt.timedelta(seconds=15)
+LONGEST_LOGIN_DELAY = dt.timedelta(minutes=15)
+# Failures older than this are forgotten: last week's typos do not add to today's.
+LOGIN_FAILURE_MEMORY = dt.timedelta(hours=24)
+
+
+def login_delay(failures: int) -> dt.timedelta:
+    if failures < FREE_LOGIN_FAILURES:
+        return dt.timedelta(0)
+    return min(FIRST_LOGIN_DELAY * 2 ** (failures - FREE_LOGIN_FAILURES), LONGEST_LOGIN_DELAY)
+
+
+def login_retry_at(failures: int, last_failed_at: dt.datetime, now: dt.datetime) -> dt.datetime | None:
+    """When the account may be tried again, or None if it may be tried now."""
+    if now - last_failed_at > LOGIN_FAILURE_MEMORY:
+        return None
+    retry_at = last_failed_at + login_delay(failures)
+    return retry_at if retry_at > now else None

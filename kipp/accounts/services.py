@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from kipp.accounts import rules
-from kipp.accounts.models import AccountToken, TokenPurpose, User
+from kipp.accounts import rules, sessions, throttling
+from kipp.accounts.models import AccountToken, LoginSession, SessionEndReason, TokenPurpose, User
 from kipp.accounts.passwords import (
     generate_temporary_password,
     hash_password,
@@ -25,6 +25,7 @@ from kipp.audit.services import record, snapshot
 from kipp.db import utcnow
 from kipp.errors import DomainError, NotAllowed
 from kipp.extensions import db
+from kipp.i18n import wib_time
 from kipp.notifications.services import queue_email
 from kipp.urls import external_url
 
@@ -42,6 +43,39 @@ def normalise_email(email: str) -> str:
 
 def find_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+class LoginDelayed(DomainError):
+    """Too many failed logins for this account: no attempt is checked before ``retry_at``."""
+
+    def __init__(self, retry_at: dt.datetime, now: dt.datetime) -> None:
+        self.retry_at = retry_at
+        self.seconds = max(1, int((retry_at - now).total_seconds() + 0.999))
+        super().__init__(
+            _("Too many failed attempts for this account. Try again after %(time)s (in %(seconds)s seconds).",
+              time=wib_time(retry_at), seconds=self.seconds),
+            code="login_delayed",
+        )
+
+
+def log_in(email: str, password: str, *, address: str | None, user_agent: str | None) -> tuple[User, str] | None:
+    """The person and the token of their new session, or None for wrong credentials (the failure is
+    counted against the account). LoginDelayed while the account waits, whatever the password."""
+    now = utcnow()
+    retry_at = throttling.retry_at(email, now)
+    if retry_at is not None:
+        raise LoginDelayed(retry_at, now)
+    user = authenticate(email, password)
+    if user is None:
+        throttling.record_failure(email, now)
+        return None
+    throttling.forget_failures(email)
+    return user, sessions.start(user, address=address, user_agent=user_agent)
+
+
+def log_out(login_session: LoginSession | None) -> None:
+    if login_session is not None:
+        sessions.end(login_session, SessionEndReason.LOGOUT)
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -106,6 +140,7 @@ def redeem_token(raw: str, purpose: TokenPurpose, new_password: str) -> User:
     assert token is not None
     token.used_at = utcnow()
     _set_password(user, new_password)
+    sessions.end_all(user, SessionEndReason.PASSWORD_RESET)
     record(user, f"account.{purpose.value}_redeemed", user)
     return user
 
@@ -113,16 +148,17 @@ def redeem_token(raw: str, purpose: TokenPurpose, new_password: str) -> User:
 def _set_password(user: User, new_password: str) -> None:
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
-    user.session_version += 1  # every other session of this person ends
 
 
-def change_password(user: User, *, current_password: str, new_password: str) -> None:
+def change_password(user: User, *, current_password: str, new_password: str, current: LoginSession | None) -> None:
+    """Set a new password; every session of this person but ``current`` ends."""
     if not verify_password(user.password_hash, current_password):
         raise DomainError(_("The current password is not correct."), code="wrong_password")
     if current_password == new_password:
         raise DomainError(_("The new password must differ from the current one."), code="same_password")
     check_password_policy(new_password, email=user.email)
     _set_password(user, new_password)
+    sessions.end_all(user, SessionEndReason.PASSWORD_CHANGED, keep=current)
     record(user, "account.password_changed", user)
 
 
@@ -211,7 +247,7 @@ def issue_temporary_password(actor: User, user: User) -> str:
     temporary = generate_temporary_password()
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
-    user.session_version += 1
+    sessions.end_all(user, SessionEndReason.TEMPORARY_PASSWORD)
     record(actor, "account.temporary_password_issued", user)
     return temporary
 
@@ -238,7 +274,8 @@ def set_active(actor: User, user: User, active: bool) -> None:
         return
     before = snapshot(user)
     user.active = active
-    user.session_version += 1  # deactivation ends every open session at its next request
+    if not active:
+        sessions.end_all(user, SessionEndReason.DEACTIVATED)
     record(actor, "account.activated" if active else "account.deactivated", user, before=before, after=snapshot(user))
 
 
