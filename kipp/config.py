@@ -47,7 +47,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("KIPP_RESET_TOKEN_HOURS", "Lifetime of a password-reset link, in hours", "2"),
     Setting("KIPP_INVITE_TOKEN_DAYS", "Lifetime of an invitation link, in days", "7"),
     Setting("KIPP_PROXY_HOPS", "Number of reverse proxies in front of the app (for client address and HTTPS detection)", "0"),
-    Setting("KIPP_OUTBOX_RETRY_SECONDS", "Age after which an undelivered outbox message is published again", "120"),
+    Setting("KIPP_OUTBOX_RETRY_SECONDS", "Delay before an undelivered outbox message is published again; also the first of the doubling delays between its failed attempts (at most an hour)", "120"),
     Setting("KIPP_OUTBOX_SWEEP_SECONDS", "How often beat runs the outbox sweep, in seconds", "60"),
     Setting("KIPP_OUTBOX_RETRY_WINDOW_HOURS", "How long a failing outbox message (e.g. an email the SMTP server refuses) is "
             "retried, at growing intervals, before it is marked failed for the secretariat to resend", "48"),

@@ -46,9 +46,13 @@ def celery_init_app(app: Flask) -> Celery:
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
         # Publishing must fail fast when Redis is down: the outbox keeps the
-        # message and the sweep publishes it later.
+        # message and the sweep publishes it later. One connection attempt
+        # (max_retries 0: kombu's publishing connection otherwise retries for
+        # seconds), bounded by short timeouts. The worker's consumer keeps
+        # reconnecting (broker_connection_retry) under its own settings.
         task_publish_retry=False,
-        broker_transport_options={"socket_connect_timeout": 2, "socket_timeout": 5},
+        broker_connection_timeout=1,
+        broker_transport_options={"socket_connect_timeout": 1, "socket_timeout": 2, "max_retries": 0},
         timezone="Asia/Jakarta",
         enable_utc=True,
     )

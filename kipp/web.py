@@ -80,12 +80,12 @@ def init_app(app: Flask) -> None:
     # Registered after Flask-SQLAlchemy's teardown, so it runs before the
     # session is removed (teardowns run in reverse order). The request hook
     # covers requests inside a longer-lived app context; the app-context hook
-    # covers CLI commands and tasks. Each message is released once.
+    # covers CLI commands and tasks. Each message is released once, even when
+    # the context then raised: what was committed before the error is real.
     @app.teardown_request
     @app.teardown_appcontext
     def _release_outbox(exc: BaseException | None) -> None:
-        if exc is None:
-            release_committed(app)
+        release_committed(app)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError) -> Any:

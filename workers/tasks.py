@@ -1,21 +1,44 @@
-"""Celery tasks: thin wrappers that deliver outbox messages by id."""
+"""Celery tasks: thin wrappers that deliver outbox messages by id.
+
+A delivery that fails for a transient reason (the database, Redis or the
+mail server briefly away) is retried by the task itself within seconds,
+1 s, 2 s, 4 s… then every 30 s, so recovery follows an outage closely
+instead of waiting for the sweep; those retries do not count as the
+message's attempts. After MAX_TASK_RETRIES the failure is counted and the
+message waits for the sweep, at the outbox's growing delays.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from typing import Any, Callable
 
-from celery import Celery
+from celery import Celery, Task
 from flask import Flask
 
-from kipp.outbox.dispatch import deliver, sweep
+from kipp.outbox.dispatch import deliver, is_transient, sweep
 
 log = logging.getLogger(__name__)
 
+MAX_TASK_RETRIES = 10
+MAX_TASK_RETRY_SECONDS = 30
+
+
+def retry_countdown(retries: int) -> int:
+    return int(min(2 ** retries, MAX_TASK_RETRY_SECONDS))
+
 
 def _delivery_task(name: str) -> Callable[..., str]:
-    def run(outbox_id: int) -> str:
-        outcome = deliver(outbox_id)
+    def run(self: Task, outbox_id: int) -> str:
+        retries = self.request.retries
+        last_try = retries >= MAX_TASK_RETRIES
+        try:
+            outcome = deliver(outbox_id, count_transient=last_try)
+        except Exception as error:
+            if last_try or not is_transient(error):
+                raise
+            log.warning("%s outbox=%s: %r; retrying in %ss", name, outbox_id, error, retry_countdown(retries))
+            raise self.retry(exc=error, countdown=retry_countdown(retries), max_retries=MAX_TASK_RETRIES) from error
         log.info("%s outbox=%s: %s", name, outbox_id, outcome)
         return outcome
 
@@ -40,7 +63,7 @@ def register_tasks(
     periodic: dict[str, tuple[Callable[[], object], float]], *, sweep_name: str,
 ) -> None:
     for name in handlers:
-        celery_app.task(name=name)(_delivery_task(name))
+        celery_app.task(name=name, bind=True)(_delivery_task(name))
     for name, (job, _seconds) in periodic.items():
         celery_app.task(name=name)(_job_task(name, job))
 

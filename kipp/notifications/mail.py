@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import smtplib
 import ssl
 from email.message import EmailMessage as MimeMessage
-from email.utils import make_msgid
+from email.utils import parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
 
@@ -24,13 +26,35 @@ def parse_smtp_url(url: str) -> dict[str, object]:
     }
 
 
-def send_smtp(url: str, sender: str, recipient: str, subject: str, body: str) -> None:
+def message_id_for(outbox_id: int, created_at: dt.datetime, recipient: str, sender: str) -> str:
+    """One Message-ID for every delivery of an outbox message, so a receiver can drop a second copy.
+
+    The creation time keeps ids apart across databases that reuse outbox ids (a restored backup,
+    a staging copy); the recipient is hashed, not shown.
+    """
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "kipp.local"
+    digest = hashlib.sha256(f"{recipient.lower()}|{int(created_at.timestamp())}".encode()).hexdigest()[:16]
+    return f"<kipp.{outbox_id}.{digest}@{domain}>"
+
+
+def is_temporary_failure(error: BaseException) -> bool:
+    """The server is away or answered "try again later" (4xx): the same message may go through soon."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _text in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    if isinstance(error, smtplib.SMTPException):
+        return isinstance(error, smtplib.SMTPServerDisconnected)
+    return isinstance(error, OSError)  # refused, reset, timed out, unreachable
+
+
+def send_smtp(url: str, sender: str, recipient: str, subject: str, body: str, *, message_id: str) -> None:
     settings = parse_smtp_url(url)
     message = MimeMessage()
     message["From"] = sender
     message["To"] = recipient
     message["Subject"] = subject
-    message["Message-ID"] = make_msgid(domain="kipp")
+    message["Message-ID"] = message_id
     message.set_content(body)
     host, port = str(settings["host"]), int(settings["port"])  # type: ignore[call-overload]
     smtp: smtplib.SMTP

@@ -26,6 +26,11 @@ REASSIGN_PROPOSAL = "kipp.assignment.reassign_proposal"
 SWEEP = "kipp.outbox.sweep"
 
 
+class TransientFailure(Exception):
+    """Raised by a handler when an outside server is away or said "try again later" (SMTP 4xx):
+    the worker retries the message within seconds, without counting the failure as an attempt."""
+
+
 def handles(name: str) -> Callable[[Handler], Handler]:
     def register(func: Handler) -> Handler:
         if name in HANDLERS and HANDLERS[name] is not func:

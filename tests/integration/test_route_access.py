@@ -12,7 +12,9 @@ import sqlalchemy as sa
 
 from kipp.accounts.roles import Role
 from kipp.innovations.kinds import AwardTier
+from kipp.db import utcnow
 from kipp.notifications.models import EmailMessage, Notification
+from kipp.outbox.models import OutboxMessage
 from kipp.proposals import uploads
 from kipp.proposals.models import KhususInvitation, Proposal, ProposalFile
 from tests.innovation_factories import AwardFactory, InnovationFactory
@@ -62,6 +64,7 @@ ACCESS: dict[str, Any] = {
         "editions.edit_document", "editions.delete_document", "editions.move_document", "editions.sdgs",
         "editions.stages", "editions.edit_stage", "editions.delete_stage",
         "notifications.mailbox", "notifications.message", "notifications.retry",
+        "notifications.resend_failed_message", "notifications.resend_all_failed",
     )},
     "inbox.index": ANYONE_LOGGED_IN,
     "inbox.open_notification": ANYONE_LOGGED_IN,
@@ -166,6 +169,9 @@ def world(db_session):
     group = edition.groups[0]
     mail = EmailMessage(recipient="x@example.go.id", subject="s", body_text="b", transport="outbox")
     db_session.add(mail)
+    failed_task = OutboxMessage(task="kipp.notifications.send_email", retry_until=utcnow(), failed_at=utcnow(),
+                                payload={"user_id": 0, "template": "-", "secret_url": None, "context": {}})
+    db_session.add(failed_task)
     upp = UppFactory(unit=unit)
     logins = {
         Role.SECRETARIAT: SecretariatFactory(),
@@ -240,7 +246,7 @@ def world(db_session):
         "token": "not-a-real-token", "edition_id": edition.id, "group_id": group.id,
         "section_id": group.sections[0].id, "category_id": edition.categories[0].id,
         "document_id": edition.documents[0].id, "stage_id": edition.stages[0].id, "direction": "down",
-        "message_id": mail.id, "filename": "css/kipp.css", "innovation_id": innovation.id, "award_id": award.id,
+        "message_id": mail.id, "outbox_id": failed_task.id, "filename": "css/kipp.css", "innovation_id": innovation.id, "award_id": award.id,
         "invitation_id": invitation.id, "proposal_id": proposal.id, "file_id": attached.id,
         "notification_id": notifications[Role.SECRETARIAT], "stage": "evaluation", "assignment_id": assignment.id,
         "member_id": members[Role.EVALUATOR].id, "reason_id": reason.id, "change": "deactivate", "year": 2031,

@@ -1,0 +1,148 @@
+"""A real SMTP server on 127.0.0.1 for tests: it records what it accepts and can be told to refuse.
+
+kipp talks to it through ``KIPP_SMTP_URL`` exactly as to a production server, from the test's
+own process or from a worker, gunicorn or any other process on the machine::
+
+    from tests.smtp_server import SmtpServer
+
+    with SmtpServer() as smtp:                 # or the ``smtp_server`` fixture below
+        env = {"KIPP_SMTP_URL": smtp.url}
+        smtp.answer_temporary_failure()        # every message: "451 4.3.0 Try again later"
+        smtp.refuse_connections()              # the port closes: "connection refused"
+        smtp.accept()                          # back to normal (reopens the same port)
+        smtp.wait_for(30, timeout=60)          # until 30 messages were accepted
+        smtp.messages                          # the accepted messages (email.message.Message)
+        smtp.message_ids()                     # their Message-ID headers, in order of arrival
+        smtp.duplicates()                      # Message-IDs accepted more than once
+        smtp.refused                           # how many messages it answered 451 to
+
+Use it as a pytest fixture by importing it into a test module or a conftest::
+
+    from tests.smtp_server import smtp_server  # noqa: F401
+
+The server runs in a thread of the test process (aiosmtpd's Controller on a free port).
+"""
+
+from __future__ import annotations
+
+import email
+import email.message
+import email.policy
+import socket
+import threading
+import time
+from collections import Counter
+from typing import Any, Iterator
+
+import pytest
+from aiosmtpd.controller import Controller
+
+TEMPORARY_FAILURE = "451 4.3.0 Try again later"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class RecordingHandler:
+    """aiosmtpd handler: accepts and records each message, or answers ``failure`` when one is set."""
+
+    def __init__(self) -> None:
+        self.failure: str | None = None
+        self.messages: list[email.message.Message] = []
+        self.refused = 0
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self._lock:
+            if self.failure:
+                self.refused += 1
+                return self.failure
+            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 2.0.0 OK"
+
+
+class SmtpServer:
+    """A real SMTP server on 127.0.0.1; ``url`` is the KIPP_SMTP_URL that reaches it."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"smtp://127.0.0.1:{self.port}"
+        self.handler = RecordingHandler()
+        self._controller: Controller | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> "SmtpServer":
+        if self._controller is None:
+            self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+            self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def __enter__(self) -> "SmtpServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- behaviour ---------------------------------------------------------------------------------
+    def accept(self) -> None:
+        """Accept every message (and listen again if connections were refused)."""
+        self.handler.failure = None
+        self.start()
+
+    def answer_temporary_failure(self, reply: str = TEMPORARY_FAILURE) -> None:
+        """Answer every message with a temporary failure (by default 451): the sender must retry."""
+        self.handler.failure = reply
+        self.start()
+
+    def refuse_connections(self) -> None:
+        """Close the port: a sender gets "connection refused" until ``accept``."""
+        self.stop()
+
+    # -- what arrived ------------------------------------------------------------------------------
+    @property
+    def messages(self) -> list[email.message.Message]:
+        with self.handler._lock:
+            return list(self.handler.messages)
+
+    @property
+    def refused(self) -> int:
+        return self.handler.refused
+
+    def message_ids(self) -> list[str]:
+        return [str(m["Message-ID"]) for m in self.messages]
+
+    def received_by(self, address: str) -> list[email.message.Message]:
+        return [m for m in self.messages if str(m["To"]).lower() == address.lower()]
+
+    def duplicates(self) -> dict[str, int]:
+        """Message-IDs that arrived more than once, with how often."""
+        return {mid: n for mid, n in Counter(self.message_ids()).items() if n > 1}
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> bool:
+        """Wait until at least ``count`` messages were accepted; False if the time ran out."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.handler.messages) >= count:
+                return True
+            time.sleep(0.1)
+        return len(self.handler.messages) >= count
+
+    def clear(self) -> None:
+        with self.handler._lock:
+            self.handler.messages.clear()
+            self.handler.refused = 0
+
+
+@pytest.fixture()
+def smtp_server() -> Iterator[SmtpServer]:
+    """A fresh SMTP server for one test, accepting everything."""
+    with SmtpServer() as server:
+        yield server
