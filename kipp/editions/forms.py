@@ -64,6 +64,10 @@ class EditionForm(FlaskForm):
                                validators=[InputRequired(), NumberRange(min=1, max=100)])
     max_proposal_mb = IntegerField(_l("All files of one proposal together (MB)"),
                                    validators=[InputRequired(), NumberRange(min=1, max=1000)])
+    max_files_per_section = IntegerField(_l("Most files in one section or document of a proposal"),
+                                         validators=[InputRequired(), NumberRange(min=1, max=50)])
+    max_files_per_proposal = IntegerField(_l("Most files in one proposal"),
+                                          validators=[InputRequired(), NumberRange(min=1, max=500)])
     reminder_days = IntegerField(_l("Remind agencies this many days before submission closes"),
                                  validators=[InputRequired(), NumberRange(min=0, max=60)],
                                  description=_l("0 sends no reminder."))

@@ -27,6 +27,9 @@ class Edition(TimestampMixin, db.Model):
     # Upload limits and reminders for the submission stage.
     max_file_mb: Mapped[int] = mapped_column(default=10, server_default="10")
     max_proposal_mb: Mapped[int] = mapped_column(default=50, server_default="50")
+    # Counted as well as weighed: a request of many small files stays within the sizes.
+    max_files_per_section: Mapped[int] = mapped_column(default=5, server_default="5")
+    max_files_per_proposal: Mapped[int] = mapped_column(default=20, server_default="20")
     reminder_days: Mapped[int] = mapped_column(default=3, server_default="3")
     # Administrative screening: a second screener confirms each decision; a
     # failed proposal may be corrected and resubmitted once within N days (0: no window).

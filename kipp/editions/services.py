@@ -42,6 +42,8 @@ MESSAGES: dict[str, Any] = {
     "unknown_group": _l("Unknown group: %(group)s."),
     "group_not_in_edition": _l("This edition has no group “%(group)s”."),
     "proposal_below_file": _l("All files of a proposal together must be at least as large as the largest file."),
+    "files_below_one": _l("Allow at least one file."),
+    "proposal_files_below_section": _l("A proposal must be allowed at least as many files as one section."),
     "in_use": _l("“%(name)s” is already used by proposals of this edition and cannot be deleted. "
                  "Change it instead."),
     "group_has_documents": _l("The required document “%(document)s” applies only to this group. "
@@ -319,6 +321,7 @@ def copy_edition(actor: User | None, source: Edition, *, year: int, name: str) -
 def update_edition(
     actor: User | None, edition: Edition, *, year: int, name: str, theme: str | None = None,
     legal_basis: str | None = None, max_file_mb: int | None = None, max_proposal_mb: int | None = None,
+    max_files_per_section: int | None = None, max_files_per_proposal: int | None = None,
     reminder_days: int | None = None, reviewers_per_proposal: int | None = None, balanced_load: bool | None = None,
     coi_same_province: str | None = None,
 ) -> Edition:
@@ -328,12 +331,21 @@ def update_edition(
     proposal_mb = max_proposal_mb if max_proposal_mb is not None else edition.max_proposal_mb
     if proposal_mb < file_mb:
         raise _fail("proposal_below_file", "max_proposal_mb")
+    section_files = max_files_per_section if max_files_per_section is not None else edition.max_files_per_section
+    proposal_files = (max_files_per_proposal if max_files_per_proposal is not None
+                      else edition.max_files_per_proposal)
+    if section_files < 1:
+        raise _fail("files_below_one", "max_files_per_section")
+    if proposal_files < section_files:
+        raise _fail("proposal_files_below_section", "max_files_per_proposal")
     values = {
         "name": _text(name, "name"),
         "theme": _text(theme, "theme", required=False, max_length=None),
         "legal_basis": _text(legal_basis, "legal_basis", required=False),
         "max_file_mb": file_mb,
         "max_proposal_mb": proposal_mb,
+        "max_files_per_section": section_files,
+        "max_files_per_proposal": proposal_files,
         "reminder_days": reminder_days if reminder_days is not None else edition.reminder_days,
         "reviewers_per_proposal": (reviewers_per_proposal if reviewers_per_proposal is not None
                                    else edition.reviewers_per_proposal),

@@ -206,7 +206,8 @@ def general(edition_id: int) -> Any:
         ok, _result = _save(
             form, services.update_edition, edition, year=form.year.data, name=form.name.data,
             theme=form.theme.data, legal_basis=form.legal_basis.data, max_file_mb=form.max_file_mb.data,
-            max_proposal_mb=form.max_proposal_mb.data, reminder_days=form.reminder_days.data,
+            max_proposal_mb=form.max_proposal_mb.data, max_files_per_section=form.max_files_per_section.data,
+            max_files_per_proposal=form.max_files_per_proposal.data, reminder_days=form.reminder_days.data,
             reviewers_per_proposal=form.reviewers_per_proposal.data, balanced_load=form.balanced_load.data,
             coi_same_province=form.coi_same_province.data,
             success=_("The general settings have been saved."),

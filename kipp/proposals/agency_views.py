@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from typing import Any
 
 import sqlalchemy as sa
@@ -202,21 +203,23 @@ def edit(proposal_id: int) -> Any:
 
 
 def _save_uploads(proposal: Proposal) -> list[str]:
-    """Attach each uploaded file in its own transaction, so one bad file loses nothing else."""
-    errors = []
+    """Attach each uploaded file in its own transaction, so one bad file loses nothing else; but
+    more files than the edition allows refuse the whole request, before any is stored."""
+    chosen = []
     for key, storage in request.files.items(multi=True):
-        if not storage or not storage.filename:
-            continue
         kind, _sep, ident = key.partition("-")
-        if kind not in ("evidence", "document") or not ident.isdigit():
-            continue
+        if storage and storage.filename and kind in ("evidence", "document") and ident.isdigit():
+            chosen.append((storage, (int(ident), None) if kind == "evidence" else (None, int(ident))))
+    try:
+        services.require_room_for_files(proposal, Counter(slot for _storage, slot in chosen))
+    except DomainError as error:
+        return [error.message]
+    errors = []
+    for storage, (section_id, document_id) in chosen:
         data = storage.read()
         try:
-            services.attach_file(
-                current_user, proposal, filename=storage.filename, data=data,
-                section_id=int(ident) if kind == "evidence" else None,
-                document_id=int(ident) if kind == "document" else None,
-            )
+            services.attach_file(current_user, proposal, filename=storage.filename, data=data,
+                                 section_id=section_id, document_id=document_id)
             db.session.commit()
         except NotAllowed:
             db.session.rollback()

@@ -8,7 +8,8 @@ notifications. Services flush; the caller commits.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections import Counter
+from typing import Any, Mapping
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -22,7 +23,7 @@ from kipp.editions.kinds import GroupCode, StageKind
 from kipp.editions.models import Edition, EditionGroup, Sdg
 from kipp.errors import DomainError, NotAllowed
 from kipp.extensions import db
-from kipp.i18n import to_wib
+from kipp.i18n import localized, to_wib
 from kipp.innovations.models import Innovation
 from kipp.notifications.services import notify
 from kipp.proposals import access, eligibility, labels, rules, uploads
@@ -238,6 +239,36 @@ def missing_items(proposal: Proposal) -> list[rules.Missing]:
 # --- files -------------------------------------------------------------------------------------
 
 
+# Where a file goes: (section id, None) for a section's evidence, (None, document id) for a document.
+FileSlot = tuple[int | None, int | None]
+
+
+def require_room_for_files(proposal: Proposal, adding: Mapping[FileSlot, int]) -> None:
+    """Refuse to add ``adding`` files (a count per slot) beyond the edition's limits on the number of
+    files in one section or document and in the whole proposal: all of them, so that a refused
+    request stores nothing. The message names the limit and what the proposal holds."""
+    edition = proposal.edition
+    held = Counter((f.section_id, f.document_id) for f in proposal.files)
+    names = {(s.id, None): localized(s, "title") for s in proposal.group.sections}
+    names.update({(None, d.id): localized(d, "name") for d in edition.documents})
+    for slot, count in adding.items():
+        if held[slot] + count > edition.max_files_per_section:
+            raise DomainError(
+                _("“%(name)s” may hold at most %(limit)s files; it has %(held)s, and adding %(count)s would make "
+                  "%(total)s. No file was added.", name=names.get(slot, "?"), limit=edition.max_files_per_section,
+                  held=held[slot], count=count, total=held[slot] + count),
+                code="too_many_files_in_section",
+            )
+    count, total = sum(adding.values()), len(proposal.files) + sum(adding.values())
+    if total > edition.max_files_per_proposal:
+        raise DomainError(
+            _("A proposal may hold at most %(limit)s files; this one has %(held)s, and adding %(count)s would make "
+              "%(total)s. No file was added.", limit=edition.max_files_per_proposal, held=len(proposal.files),
+              count=count, total=total),
+            code="too_many_files",
+        )
+
+
 def attach_file(
     actor: User, proposal: Proposal, *, filename: str, data: bytes, section_id: int | None = None,
     document_id: int | None = None, now: dt.datetime | None = None,
@@ -251,6 +282,7 @@ def attach_file(
         raise DomainError(_("This section is not part of the proposal form."), code="section")
     if document_id is not None and document_id not in {d.id for d in proposal.edition.documents}:
         raise DomainError(_("This document is not required by the edition."), code="document")
+    require_room_for_files(proposal, {(section_id, document_id): 1})
     if not data:
         raise DomainError(_("The file “%(name)s” is empty.", name=filename), code="file_empty")
     content_type = rules.sniff_content_type(data[:16])

@@ -19,8 +19,12 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('editions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('max_files_per_section', sa.Integer(), server_default='5', nullable=False))
+        batch_op.add_column(sa.Column('max_files_per_proposal', sa.Integer(), server_default='20', nullable=False))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('editions', schema=None) as batch_op:
+        batch_op.drop_column('max_files_per_proposal')
+        batch_op.drop_column('max_files_per_section')

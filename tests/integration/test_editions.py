@@ -190,8 +190,8 @@ def test_edit_general_settings_is_audited(client: Any, secretariat: Any, db_sess
     edition = _seed(db_session, secretariat, 2023)
     response = client.post(f"/admin/editions/{edition.id}/", data={
         "year": "2023", "name": "KIPP Tahun 2023", "theme": "Inovasi untuk semua",
-        "legal_basis": "PermenPANRB 7/2021", "max_file_mb": "10", "max_proposal_mb": "50", "reminder_days": "3",
-        "reviewers_per_proposal": "3", "balanced_load": "y", "coi_same_province": "hard",
+        "legal_basis": "PermenPANRB 7/2021", "max_file_mb": "10", "max_proposal_mb": "50", "max_files_per_section": "5",
+        "max_files_per_proposal": "20", "reminder_days": "3", "reviewers_per_proposal": "3", "balanced_load": "y", "coi_same_province": "hard",
     })
     assert response.status_code == 302
     db_session.refresh(edition)

@@ -168,6 +168,58 @@ def test_an_oversized_file_is_refused_with_the_limit(app, db_session, season):
     assert "a file may be at most 1 MB" in page
 
 
+def _files(n: int, prefix: str) -> list[tuple[io.BytesIO, str]]:
+    return [(io.BytesIO(PDF), f"{prefix}-{i}.pdf") for i in range(n)]
+
+
+def _only(season, **files) -> dict[str, Any]:
+    """The form's file inputs left empty but for ``files``."""
+    empty = {f"evidence-{s.id}": (io.BytesIO(b""), "") for s in season["umum"].sections if s.evidence_required}
+    empty.update({f"document-{d.id}": (io.BytesIO(b""), "") for d in season["edition"].documents})
+    return {**empty, **files}
+
+
+def test_too_many_files_are_refused_whole_with_the_limit_and_what_was_there_kept(app, db_session, season):
+    """Thirty files for one section: the request's files are refused together and none is stored;
+    the files uploaded before and the text stay; the section and proposal limits are named."""
+    from kipp.proposals import uploads
+
+    upp = as_user(app, season["upp"])
+    proposal_id = start(upp, season)
+    section = next(s for s in season["umum"].sections if s.evidence_required)
+    other = next(s for s in season["umum"].sections if s.evidence_required and s.id != section.id)
+    assert fill(upp, db_session, proposal_id, season).status_code == 302
+    proposal = db_session.get(Proposal, proposal_id)
+    db_session.refresh(proposal)
+    before = {f.stored_name for f in proposal.files}
+    stored_before = sum(1 for _p in uploads.upload_root().rglob("*.pdf"))
+
+    response = fill(upp, db_session, proposal_id, season, title="Judul tetap tersimpan", **_only(
+        season, **{f"evidence-{section.id}": _files(30, "banyak"), f"evidence-{other.id}": _files(1, "satu")}))
+    assert response.status_code == 302
+    page = text(upp.get(f"/proposals/{proposal_id}/edit"))
+    assert ("may hold at most 5 files; it has 1, and adding 30 would make 31. No file was added." in page
+            and "Your text was saved" in page)
+    db_session.refresh(proposal)
+    assert proposal.title == "Judul tetap tersimpan"
+    assert {f.stored_name for f in proposal.files} == before
+    assert sum(1 for _p in uploads.upload_root().rglob("*.pdf")) == stored_before
+
+    # Up to the section's limit is fine; the proposal's limit is counted over every section and document.
+    assert fill(upp, db_session, proposal_id, season, **_only(season, **{f"evidence-{section.id}": _files(4, "cukup")})
+                ).status_code == 302
+    db_session.refresh(proposal)
+    assert len(proposal.files) == len(before) + 4
+    season["edition"].max_files_per_proposal = len(proposal.files) + 1
+    db_session.commit()
+    fill(upp, db_session, proposal_id, season, **_only(season, **{f"evidence-{other.id}": _files(2, "lagi")}))
+    page = text(upp.get(f"/proposals/{proposal_id}/edit"))
+    assert (f"A proposal may hold at most {len(proposal.files) + 1} files; this one has {len(proposal.files)}, "
+            "and adding 2 would make" in page)
+    db_session.refresh(proposal)
+    assert len(proposal.files) == len(before) + 4
+
+
 def test_too_many_words_are_kept_but_cannot_be_sent(app, db_session, season):
     upp = as_user(app, season["upp"])
     proposal_id = start(upp, season)
@@ -371,13 +423,25 @@ def test_upload_limits_and_reminders_are_edition_settings(app, db_session, seaso
     secretariat = as_user(app, SecretariatFactory())
     edition = season["edition"]
     url = f"/admin/editions/{edition.id}/"
-    base = {"year": edition.year, "name": edition.name, "theme": "", "legal_basis": ""}
+    base = {"year": edition.year, "name": edition.name, "theme": "", "legal_basis": "",
+            "max_files_per_section": 5, "max_files_per_proposal": 20}
+    assert (edition.max_files_per_section, edition.max_files_per_proposal) == (5, 20)  # the defaults
     refused = secretariat.post(url, data={**base, "max_file_mb": 20, "max_proposal_mb": 10, "reminder_days": 3,
                                           "reviewers_per_proposal": 3, "coi_same_province": "hard"})
     assert "at least as large as the largest file" in text(refused)
+    refused = secretariat.post(url, data={**base, "max_file_mb": 5, "max_proposal_mb": 40, "reminder_days": 7,
+                                          "reviewers_per_proposal": 2, "coi_same_province": "soft",
+                                          "max_files_per_section": 8, "max_files_per_proposal": 6})
+    assert "at least as many files as one section" in text(refused)
+    refused = secretariat.post(url, data={**base, "max_file_mb": 5, "max_proposal_mb": 40, "reminder_days": 7,
+                                          "reviewers_per_proposal": 2, "coi_same_province": "soft",
+                                          "max_files_per_section": 0})
+    assert refused.status_code == 200 and edition.max_files_per_section == 5
     saved = secretariat.post(url, data={**base, "max_file_mb": 5, "max_proposal_mb": 40, "reminder_days": 7,
-                                        "reviewers_per_proposal": 2, "coi_same_province": "soft"})
+                                        "reviewers_per_proposal": 2, "coi_same_province": "soft",
+                                        "max_files_per_section": 3, "max_files_per_proposal": 12})
     assert saved.status_code == 302
     db_session.expire_all()
     assert (edition.max_file_mb, edition.max_proposal_mb, edition.reminder_days) == (5, 40, 7)
+    assert (edition.max_files_per_section, edition.max_files_per_proposal) == (3, 12)
     assert (edition.reviewers_per_proposal, edition.balanced_load, edition.coi_same_province) == (2, False, "soft")
