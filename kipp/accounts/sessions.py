@@ -9,6 +9,7 @@ import secrets
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import joinedload
 from flask_babel import gettext as _
 
 from kipp.accounts.clients import describe_user_agent, mask_address
@@ -29,8 +30,7 @@ def _hash(token: str) -> str:
 
 
 def _idle_limit() -> dt.timedelta:
-    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"]
-    return lifetime if isinstance(lifetime, dt.timedelta) else dt.timedelta(seconds=lifetime)
+    return current_app.permanent_session_lifetime  # the cookie's own lifetime, renewed at each request
 
 
 def start(user: User, *, address: str | None, user_agent: str | None) -> str:
@@ -46,7 +46,8 @@ def live(token: str | None) -> LoginSession | None:
     """The session this token opens: not ended, not idle past the cookie's lifetime, its owner active."""
     if not token:
         return None
-    login_session = db.session.scalar(sa.select(LoginSession).where(LoginSession.token_hash == _hash(token)))
+    login_session = db.session.scalar(sa.select(LoginSession).options(joinedload(LoginSession.user))
+                                      .where(LoginSession.token_hash == _hash(token)))
     if login_session is None or login_session.ended_at is not None or not login_session.user.active:
         return None
     if utcnow() - login_session.last_seen_at > _idle_limit():

@@ -3,10 +3,14 @@ and a person sees where they are logged in and ends the other sessions."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 
+from kipp.accounts.models import LoginSession
 from kipp.audit.models import AuditEvent
+from kipp.db import utcnow
 from tests.conftest import TEST_PASSWORD, Login
 from tests.factories import SecretariatFactory
 from tests.scoring_factories import scored_stage
@@ -130,3 +134,33 @@ def test_a_new_password_ends_the_other_sessions_but_not_this_one(app, db_session
     assert response.status_code == 302
     assert opens(here, "/account")
     assert not opens(elsewhere, "/account")
+
+
+def test_last_seen_is_kept_to_the_minute_and_an_idle_session_ends(app, db_session):
+    person = SecretariatFactory()
+    here = browser(app, person)
+    row = db_session.scalar(sa.select(LoginSession).where(LoginSession.user_id == person.id))
+
+    row.last_seen_at = seen = utcnow() - dt.timedelta(seconds=30)
+    db_session.commit()
+    assert opens(here, "/account")
+    db_session.refresh(row)
+    assert row.last_seen_at == seen  # within the minute: no write
+
+    row.last_seen_at = utcnow() - dt.timedelta(minutes=5)
+    db_session.commit()
+    assert opens(here, "/account")
+    db_session.refresh(row)
+    assert utcnow() - row.last_seen_at < dt.timedelta(minutes=1)
+
+    row.last_seen_at = utcnow() - app.permanent_session_lifetime - dt.timedelta(minutes=1)
+    db_session.commit()
+    assert not opens(here, "/account")
+
+
+def test_a_temporary_password_from_the_helpdesk_ends_every_session(app, db_session):
+    helpdesk = browser(app, SecretariatFactory())
+    person = SecretariatFactory()
+    theirs = browser(app, person)
+    assert helpdesk.post(f"/admin/people/{person.id}/temporary-password").status_code == 200
+    assert not opens(theirs, "/account")
