@@ -119,8 +119,7 @@ def init_app(app: Flask) -> None:
         event_label=labels.event_label,
         unread_notifications=unread_count,
         stage_held=is_held,
-        agency_status=disclosure.agency_status,
-        agency_events=disclosure.agency_events,
+        disclosed=disclosure.disclosed,
     )
     app.jinja_env.filters["wib"] = wib_datetime
 

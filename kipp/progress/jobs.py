@@ -24,6 +24,7 @@ from kipp.outbox.registry import handles
 from kipp.progress.services import NOTIFY_STAGE_MOVE, Move, shortlist_of, stage_members
 from kipp.proposals.models import Proposal
 from kipp.proposals.states import CHOSEN_AS_FINALIST, ProposalStatus
+from kipp.publication import disclosure
 from kipp.selection.models import ShortlistKind
 
 JUDGED = (StageKind.EVALUATION, StageKind.PANEL_REVIEW, StageKind.PRESENTATION, StageKind.FINAL)
@@ -89,7 +90,11 @@ def _announce_finalists(edition: Edition, row: Any) -> None:
         .order_by(Proposal.number)).all()
     people = agency_people([(p.agency_id, p.unit_id) for p in proposals])
     for proposal in proposals:
-        chosen = proposal.status is not ProposalStatus.NOT_FINALIST
+        # Sent as the stage opens, when the list is public; a notice tells no more than the pages.
+        shown = disclosure.shown_to_agency(proposal)
+        if shown.masked:
+            continue
+        chosen = shown.status in CHOSEN_AS_FINALIST
         params = {"title": proposal.title, "number": proposal.number, "edition": edition.name}
         if chosen:
             params["until"] = wib_datetime(row.closes_at)

@@ -36,6 +36,7 @@ from kipp.proposals import access, labels, printing, services, uploads
 from kipp.proposals.forms import CommentForm, NewProposalForm, VersionForm, WithdrawForm
 from kipp.proposals.models import Proposal, ProposalFile
 from kipp.proposals.states import NUMBERED, ProposalStatus
+from kipp.publication import disclosure
 from kipp.web import audience, get_or_404, run_service
 
 bp = Blueprint("agency_proposals", __name__, url_prefix="/proposals")
@@ -58,9 +59,10 @@ def index() -> Any:
             sa.select(Proposal)
             .where(Proposal.edition_id == edition.id, access.visible_to(current_user))
             .options(selectinload(Proposal.unit), selectinload(Proposal.group), selectinload(Proposal.answers),
-                     selectinload(Proposal.files), selectinload(Proposal.sdgs))
-            .order_by(Proposal.updated_at.desc())
+                     selectinload(Proposal.files), selectinload(Proposal.sdgs), selectinload(Proposal.events))
         ))
+        # Latest change first, as the agency knows it: a round's unannounced decision moves no row up.
+        proposals.sort(key=lambda p: disclosure.disclosed(p).last_change, reverse=True)
         window = services.submission_window(edition, current_user.agency_id)
         submitted = dict(db.session.execute(
             sa.select(Proposal.group_id, sa.func.count()).where(
@@ -166,8 +168,8 @@ def _replicable() -> list[Innovation]:
 def edit(proposal_id: int) -> Any:
     proposal = _load(proposal_id)
     if not access.can_edit(current_user, proposal):
-        flash(_("This proposal cannot be edited now: %(holder)s holds it.", holder=labels.holder_label(proposal.holder)),
-              "warning")
+        flash(_("This proposal cannot be edited now: %(holder)s holds it.",
+                holder=labels.holder_label(disclosure.agency_holder(proposal))), "warning")
         return redirect(url_for("agency_proposals.detail", proposal_id=proposal.id))
     posted: dict[str, Any] | None = None
     warnings: list[str] = []
