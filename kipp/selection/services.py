@@ -125,11 +125,11 @@ def _refuse_changed_ranking(shortlist: Shortlist, schemes: Mapping[str, ScoringS
                                 "any adjustments) before freezing it."), code="ranking_changed")
 
 
-def _reason(text: str | None) -> str:
+def _reason(text: str | None, *, when_empty: str | None = None) -> str:
     reason = (text or "").strip()
     if not reason:
-        raise DomainError(_("Give the reason for this departure from the proposed list."), code="reason",
-                          field="reason")
+        raise DomainError(when_empty or _("Give the reason for this departure from the proposed list."),
+                          code="reason", field="reason")
     if len(reason) > REASON_MAX:
         raise DomainError(_("Write at most %(max)s characters.", max=REASON_MAX), code="reason", field="reason")
     return reason
@@ -628,13 +628,7 @@ def build_refusal(actor: User, edition: Edition, panel: ScoringScheme | None) ->
 def _forced_reason(actor: User, text: str | None) -> str:
     if actor.role is not Role.SECRETARIAT:
         raise NotAllowed(_("Only the secretariat builds the plenary's list while panel sheets are missing."))
-    reason = (text or "").strip()
-    if not reason:
-        raise DomainError(_("Write why the list is built before every panel sheet is in."), code="reason",
-                          field="reason")
-    if len(reason) > REASON_MAX:
-        raise DomainError(_("Write at most %(max)s characters.", max=REASON_MAX), code="reason", field="reason")
-    return reason
+    return _reason(text, when_empty=_("Write why the list is built before every panel sheet is in."))
 
 
 def finalist_targets(nominee_clusters: Mapping[str, int], finalist_count: int) -> dict[str, int]:

@@ -21,7 +21,9 @@ from flask import url_for
 
 from kipp.accounts.roles import Role
 from kipp.audit.models import AuditEvent
+from kipp.extensions import db
 from kipp.notifications.models import EmailMessage, Notification
+from kipp.scoring.models import ScoreSheet, Visibility
 from kipp.selection.models import Shortlist, ShortlistKind
 from kipp.selection.services import FILTERS
 from tests.conftest import Login
@@ -100,9 +102,13 @@ def judge_pages(app: Any, scene: Any) -> dict[str, list[str]]:
 
 
 def reachable_by_judges(app: Any) -> set[str]:
+    """GET endpoints open to a panelist or an evaluator by the access table (a route not in it yet
+    fails test_route_access first), and the plenary, which the panel reads."""
+    def for_judges(access: Any) -> bool:
+        return access in (PUBLIC, ANYONE_LOGGED_IN) or bool({Role.PANELIST, Role.EVALUATOR} & set(access))
+
     return {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods and (
-        ACCESS[rule.endpoint] in (PUBLIC, ANYONE_LOGGED_IN) or Role.PANELIST in ACCESS[rule.endpoint]
-        or rule.endpoint.startswith("plenary."))}
+        rule.endpoint.startswith("plenary.") or for_judges(ACCESS.get(rule.endpoint, ())))}
 
 
 def walk(app: Any, client: Any, scene: Any, person: Any, figures: list[Decimal]) -> tuple[list[str], dict[str, str]]:
@@ -144,15 +150,10 @@ def blind_walk(app: Any, client: Any, scene: Any, person: Any, figures: list[Dec
 
 
 def _all(model: Any, where: Any) -> list[Any]:
-    from kipp.extensions import db
-
     return list(db.session.scalars(sa.select(model).where(where)))
 
 
 def _version(scene: Any, member: Any, proposal: Any) -> int:
-    from kipp.extensions import db
-    from kipp.scoring.models import ScoreSheet
-
     db.session.expire_all()
     return db.session.scalar(sa.select(ScoreSheet.version).where(
         ScoreSheet.scheme_id == scene.panel.scheme.id, ScoreSheet.proposal_id == proposal.id,
@@ -278,3 +279,25 @@ def test_the_secretariat_cannot_freeze_the_plenary_before_the_panel_sees_its_sco
     response = client.post(f"{plenary}/freeze", data={"minutes": "Berita acara."}, follow_redirects=True)
     assert "open consolidation of the panel review before freezing" in text(response)
     assert plenary_list(db_session, scene).frozen_at is None
+
+
+@pytest.mark.parametrize("visibility, plenary_open", [(Visibility.OPEN, True), (Visibility.AFTER_OWN, False)])
+def test_the_schemes_visibility_decides_what_the_panel_reads(app, client, db_session, scene, login, visibility,
+                                                              plenary_open):
+    """An open scheme shows the panel its figures at once; "after their own" shows a judge the others'
+    sheets of a proposal they have submitted, but not the plenary, which ranks proposals they never held."""
+    scene.panel.scheme.visibility = visibility
+    db_session.commit()
+    colleague_member = scene.panel.members[1]
+    for name in CHAIR:
+        fill(scene.panel, colleague_member, scene.proposals[name], plus_30(scene.panel, scene.proposals[name], 40))
+    settle(app)
+    login(scene.secretariat)
+    client.post(f"/admin/editions/{scene.edition.id}/plenary/build")
+    login.logout()
+    login(scene.panelist)
+    page = text(client.get(f"/admin/editions/{scene.edition.id}/plenary"))
+    assert (page.count('data-testid="entry"') == 4) is plenary_open
+    assert ('data-testid="hidden-until-reveal"' in page) is not plenary_open
+    sheet = text(client.get(f"/score/panel_review/{scene.proposals['K2'].id}"))
+    assert 'data-testid="colleagues"' in sheet and "79.30" in sheet
