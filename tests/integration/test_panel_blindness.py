@@ -12,6 +12,7 @@ and each mean (2 x 64.30 - 79.30 = 49.30), is findable in any format ("64.30", "
 from __future__ import annotations
 
 import html
+import re
 from decimal import Decimal
 from typing import Any, Iterable
 
@@ -242,9 +243,13 @@ def test_the_panel_sees_no_colleague_figure_before_the_reveal(app, client, db_se
     blind_walk(app, client, scene, scene.chair, [*colleague_totals.values(), *means.values()])
     blind_walk(app, client, scene, scene.panelist, [*chair_totals.values(), *means.values()])
 
-    # The secretariat opens consolidation: now the panel reads the list, the means and the reason.
+    # The secretariat opens consolidation from the plenary page: now the panel reads the list, the
+    # means and the reason.
     login(scene.secretariat)
-    client.post(f"/admin/scoring/{scene.edition.id}/panel_review/reveal")
+    page = text(client.get(plenary))
+    action = re.search(r'data-testid="reveal".*?<form method="post" action="([^"]+)"', page, re.S).group(1)
+    assert 'data-testid="revealed"' in text(client.post(action, follow_redirects=True))
+    assert 'data-testid="reveal"' not in text(client.get(plenary))
     login.logout()
     for person in (scene.panelist, scene.chair):
         found, pages = walk(app, client, scene, person, list(means.values()))
