@@ -50,7 +50,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("KIPP_OUTBOX_RETRY_SECONDS", "Delay before an undelivered outbox message is published again; also the first of the doubling delays between its failed attempts (at most an hour)", "120"),
     Setting("KIPP_OUTBOX_SWEEP_SECONDS", "How often beat runs the outbox sweep, in seconds", "60"),
     Setting("KIPP_OUTBOX_RETRY_WINDOW_HOURS", "How long a failing outbox message (e.g. an email the SMTP server refuses) is "
-            "retried, at growing intervals, before it is marked failed for the secretariat to resend", "48"),
+            "retried, at growing intervals, before it is marked failed for the secretariat to resend (a fraction "
+            "such as `0.25` is allowed)", "48"),
 )
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
@@ -115,7 +116,7 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         proxy_hops = int(_read(env, "KIPP_PROXY_HOPS") or "0")
         outbox_retry = int(_read(env, "KIPP_OUTBOX_RETRY_SECONDS") or "120")
         outbox_sweep = int(_read(env, "KIPP_OUTBOX_SWEEP_SECONDS") or "60")
-        outbox_window = int(_read(env, "KIPP_OUTBOX_RETRY_WINDOW_HOURS") or "48")
+        outbox_window = float(_read(env, "KIPP_OUTBOX_RETRY_WINDOW_HOURS") or "48")
     except ValueError as exc:
         raise ConfigError(f"A numeric KIPP_ setting is not a whole number: {exc}") from exc
 

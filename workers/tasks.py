@@ -11,7 +11,7 @@ message waits for the sweep, at the outbox's growing delays.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from typing import Callable
 
 from celery import Celery, Task
 from flask import Flask

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -32,6 +33,29 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
     return None
 
 
+@contextmanager
+def running_worker(env: dict[str, str], log_path: Path, *options: str) -> Iterator[subprocess.Popen[bytes]]:
+    """``celery -A workers worker`` with ``env`` (by default one process, ``--pool=solo``) until the
+    block ends; ``options`` are added to its command line."""
+    celery = Path(sys.executable).parent / "celery"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [str(celery), "-A", "workers", "worker", "--loglevel=INFO", "--without-gossip", "--without-mingle",
+             *(options or ("--pool=solo", "--hostname=kipp-test@%h"))],
+            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2],
+        )
+    try:
+        ready = wait_for(lambda: "ready" in log_path.read_text() or process.poll() is not None, timeout=60)
+        assert ready and process.poll() is None, log_path.read_text()
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 @pytest.fixture(scope="module")
 def worker_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     need("postgresql")
@@ -48,24 +72,10 @@ def worker_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, s
         "KIPP_INSTANCE_PATH": str(instance),
         "KIPP_BASE_URL": "http://kipp.test",
     }
-    celery = Path(sys.executable).parent / "celery"
-    log_path = instance / "worker.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [str(celery), "-A", "workers", "worker", "--pool=solo", "--loglevel=INFO", "--without-gossip",
-             "--without-mingle", "--hostname=kipp-test@%h"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2],
-        )
     try:
-        ready = wait_for(lambda: "ready" in log_path.read_text() or process.poll() is not None, timeout=60)
-        assert ready and process.poll() is None, log_path.read_text()
-        yield env
+        with running_worker(env, instance / "worker.log"):
+            yield env
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
         drop_database(POSTGRES_URL, f"kipp_worker_test_{os.getpid()}")
 
 

@@ -4,10 +4,7 @@ retried by the worker itself within seconds, and a message delivered twice is se
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -18,31 +15,9 @@ import sqlalchemy as sa
 from tests.conftest import build_app, create_database, drop_database, migrate_and_load
 from tests.services import POSTGRES_URL, REDIS_URL, need
 from tests.smtp_server import SmtpServer
-from tests.worker.test_celery_worker import _person, wait_for
+from tests.worker.test_celery_worker import _person, running_worker, wait_for
 
 pytestmark = pytest.mark.worker
-
-
-@contextmanager
-def running_worker(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """``celery -A workers worker`` with ``env``, until the block ends."""
-    celery = Path(sys.executable).parent / "celery"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [str(celery), "-A", "workers", "worker", "--pool=solo", "--loglevel=INFO", "--without-gossip",
-             "--without-mingle", "--hostname=kipp-mail-test@%h"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2],
-        )
-    try:
-        ready = wait_for(lambda: "ready" in log_path.read_text() or process.poll() is not None, timeout=60)
-        assert ready and process.poll() is None, log_path.read_text()
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +38,8 @@ def mail_worker(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> I
     migrate_and_load(build_app(url, instance))
     try:
         with running_worker({**os.environ, **env, "KIPP_ENV": "test", "KIPP_INSTANCE_PATH": str(instance),
-                             "KIPP_BASE_URL": "http://kipp.test"}, instance / "worker.log"):
+                             "KIPP_BASE_URL": "http://kipp.test"}, instance / "worker.log",
+                            "--pool=solo", "--hostname=kipp-mail-test@%h"):
             yield {**env, "KIPP_INSTANCE_PATH": str(instance), "worker_log": str(instance / "worker.log")}
     finally:
         drop_database(POSTGRES_URL, name)
