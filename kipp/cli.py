@@ -48,6 +48,29 @@ def outbox_sweep() -> None:
     click.echo(f"{count} message(s) published again.")
 
 
+@kipp_cli.command("dev-mail")
+@click.argument("email")
+@click.option("--last", default=3, show_default=True, help="How many of the newest emails to print.")
+def dev_mail(email: str, last: int) -> None:
+    """Print a person's newest emails in full, one-time links included.
+
+    Without SMTP no mail leaves the server, and the Outbox page shows an invitation or a password
+    reset link only to its recipient, who cannot log in to read it: whoever runs the server hands
+    it over from here. Mail sent by SMTP is stored without its link.
+    """
+    import sqlalchemy as sa
+
+    from kipp.notifications.models import EmailMessage
+
+    messages = db.session.scalars(sa.select(EmailMessage).where(sa.func.lower(EmailMessage.recipient) == email.lower())
+                                  .order_by(EmailMessage.id.desc()).limit(last)).all()
+    if not messages:
+        raise click.ClickException(f"No email to {email} is stored.")
+    for message in messages:
+        click.echo(f"--- {message.created_at:%Y-%m-%d %H:%M} UTC · {message.transport} · to {message.recipient}")
+        click.echo(f"Subject: {message.subject}\n\n{message.body_text}")
+
+
 @kipp_cli.command("load-regions")
 def load_regions_command() -> None:
     """Load (or refresh) the 38 provinces and 514 kabupaten/kota."""

@@ -14,6 +14,7 @@ from kipp.accounts.roles import Role
 from kipp.audit.services import record
 from kipp.extensions import db
 from kipp.notifications.models import EmailMessage
+from kipp.notifications.queries import readable_body
 from kipp.outbox.dispatch import failed_messages, resend, sweep
 from kipp.outbox.models import OutboxMessage
 from kipp.outbox.registry import SEND_EMAIL
@@ -77,7 +78,8 @@ def mailbox() -> Any:
 
 @bp.route("/<int:message_id>")
 def message(message_id: int) -> Any:
-    return render_template("notifications/message.html", message=get_or_404(EmailMessage, message_id))
+    found = get_or_404(EmailMessage, message_id)
+    return render_template("notifications/message.html", message=found, body=readable_body(found, current_user))
 
 
 @bp.route("/retry", methods=["POST"])

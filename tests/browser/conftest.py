@@ -41,9 +41,15 @@ def serve(app: Any) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The demo app the live server serves (for its command line, as the operator has it)."""
     need("browser")
-    yield from serve(demo_app(tmp_path_factory.mktemp("browser-instance")))
+    return demo_app(tmp_path_factory.mktemp("browser-instance"))
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: Any) -> Iterator[str]:
+    yield from serve(live_app)
 
 
 @pytest.fixture(scope="session")

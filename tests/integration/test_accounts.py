@@ -87,6 +87,42 @@ def test_password_reset_link_works_once_and_ends_other_sessions(app, client, out
     Login(client)(user, NEW_PASSWORD)
 
 
+def test_one_time_links_in_the_development_outbox_reach_only_their_recipient(app, client, login, outbox_mail,
+                                                                            db_session):
+    """The secretariat reads everyone's mail in the development outbox, but not the links that open
+    someone's account; the recipient's own copy keeps its link, and the demo's way to follow one is
+    the server's command line."""
+    secretariat, colleague, person = SecretariatFactory(), SecretariatFactory(), UppFactory()
+    client.post("/password/forgot", data={"email": person.email})
+    client.post("/password/forgot", data={"email": secretariat.email})
+    login(secretariat)
+    client.post("/admin/people/invite", data={"name": "Evaluator Baru", "email": "ev.baru@example.ac.id",
+                                              "role": "evaluator", "agency_id": 0, "affiliation": "Universitas"})
+    reset, own, invitation = outbox_mail()[-3:]
+    assert (reset.recipient, own.recipient, invitation.recipient) == (
+        person.email, secretariat.email, "ev.baru@example.ac.id")
+    links = {m.id: link_in(m.body_text) for m in (reset, own, invitation)}
+
+    listing = text(client.get("/admin/mail/"))
+    assert 'data-testid="one-time-links"' in listing
+    for mail in (reset, invitation):
+        page = text(client.get(f"/admin/mail/{mail.id}"))
+        assert mail.subject in page and "[one-time link, shown only to its recipient]" in page
+        token = links[mail.id].rsplit("/", 1)[-1]
+        assert token not in page and token not in listing
+    assert links[own.id] in text(client.get(f"/admin/mail/{own.id}"))  # the secretariat's own mail
+    login.logout()
+    login(colleague)
+    assert links[own.id].rsplit("/", 1)[-1] not in text(client.get(f"/admin/mail/{own.id}"))
+    login.logout()
+
+    printed = app.test_cli_runner().invoke(args=["kipp", "dev-mail", "EV.BARU@example.ac.id"])
+    assert printed.exit_code == 0 and links[invitation.id] in printed.output
+    assert client.post(links[invitation.id], data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+                       ).status_code == 302
+    assert app.test_cli_runner().invoke(args=["kipp", "dev-mail", "tidak.ada@example.go.id"]).exit_code == 1
+
+
 def test_password_reset_for_unknown_address_says_the_same_and_sends_nothing(client, outbox_mail):
     response = client.post("/password/forgot", data={"email": "tidak.ada@example.go.id"}, follow_redirects=True)
     assert response.status_code == 200
