@@ -128,4 +128,4 @@ class LoginFailure(db.Model):
 
     account_key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     failures: Mapped[int]
-    last_failed_at: Mapped[dt.datetime]
+    last_failed_at: Mapped[dt.datetime] = mapped_column(index=True)

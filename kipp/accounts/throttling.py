@@ -31,13 +31,14 @@ def retry_at(email: str, now: dt.datetime) -> dt.datetime | None:
 
 
 def record_failure(email: str, now: dt.datetime) -> None:
+    # Forgotten failures go first (this one's included), so guesses at made-up addresses do not pile up.
+    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.last_failed_at < now - rules.LOGIN_FAILURE_MEMORY))
     # One statement, so two nodes failing the same account at once both count.
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = insert(LoginFailure).values(account_key=_account_key(email), failures=1, last_failed_at=now)
-    forgotten = LoginFailure.last_failed_at < now - rules.LOGIN_FAILURE_MEMORY
     db.session.execute(statement.on_conflict_do_update(
         index_elements=[LoginFailure.account_key],
-        set_={"failures": sa.case((forgotten, 1), else_=LoginFailure.failures + 1), "last_failed_at": now},
+        set_={"failures": LoginFailure.failures + 1, "last_failed_at": now},
     ))
 
 

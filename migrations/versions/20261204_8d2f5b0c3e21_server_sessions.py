@@ -44,6 +44,8 @@ def upgrade():
     sa.Column('last_failed_at', kipp.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('account_key', name=op.f('pk_login_failures'))
     )
+    with op.batch_alter_table('login_failures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_failures_last_failed_at'), ['last_failed_at'], unique=False)
 
     # Sessions are now ended one by one on the server; the per-person version is gone. SQLite
     # (3.35+) drops the column in place: recreating `users` would trip every foreign key to it.
@@ -54,6 +56,8 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('users', schema=None, recreate='never') as batch_op:
         batch_op.add_column(sa.Column('session_version', sa.Integer(), server_default='1', nullable=False))
+    with op.batch_alter_table('login_failures', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_login_failures_last_failed_at'))
     op.drop_table('login_failures')
     with op.batch_alter_table('login_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_sessions_user_id'))

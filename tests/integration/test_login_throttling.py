@@ -134,6 +134,15 @@ def test_the_wait_has_a_ceiling_so_nobody_is_locked_out_for_good(app):
     assert attempt(app, email, TEST_PASSWORD, "10.7.7.7").status_code == 302
 
 
+def test_yesterdays_failures_are_forgotten(app):
+    email = person(app, "forgetful@example.go.id")
+    for _ in range(5):
+        attempt(app, email, WRONG, "10.12.12.12")
+    let_time_pass(app, 25 * 3600)
+    assert attempt(app, email, WRONG, "10.12.12.12").status_code == 200  # the first of a new count
+    assert attempt(app, email, TEST_PASSWORD, "10.12.12.12").status_code == 302
+
+
 def test_another_account_behind_the_same_address_is_not_slowed(app):
     target = person(app, "guessed@example.go.id")
     colleague = person(app, "colleague@example.go.id")
