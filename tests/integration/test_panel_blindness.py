@@ -167,6 +167,17 @@ def plenary_list(db_session: Any, scene: Any) -> Shortlist | None:
                                                         Shortlist.kind == ShortlistKind.FINALISTS))
 
 
+def build_is_refused(client: Any, db_session: Any, scene: Any, why: str) -> str:
+    """The logged-in person sees the build disabled with ``why``, and a build posted anyway is refused
+    with it. Returns the plenary page."""
+    plenary = f"/admin/editions/{scene.edition.id}/plenary"
+    page = text(client.get(plenary))
+    assert 'data-testid="build" disabled' in page and why in page
+    assert why in text(client.post(f"{plenary}/build", follow_redirects=True))
+    assert plenary_list(db_session, scene) is None
+    return page
+
+
 @pytest.fixture()
 def scene(app, db_session):
     """KIPP 2022's panel open, blind and not revealed: the chair has submitted all four sheets."""
@@ -191,20 +202,13 @@ def test_the_panel_sees_no_colleague_figure_before_the_reveal(app, client, db_se
 
     # The chair may not build: the panel's scores are hidden from the panel, and sheets are missing.
     login(scene.chair)
-    page = text(client.get(plenary))
-    assert 'data-testid="build" disabled' in page and "until the secretariat opens consolidation" in page
-    refused = text(client.post(f"{plenary}/build", follow_redirects=True))
-    assert "stay hidden from the panel, its chair included" in refused
-    assert plenary_list(db_session, scene) is None
+    build_is_refused(client, db_session, scene, "stay hidden from the panel, its chair included")
     login.logout()
 
     # The secretariat may not build either while sheets are missing, unless it forces it with a reason.
     login(scene.secretariat)
-    page = text(client.get(plenary))
-    assert "4 panel sheets of the nominees are not submitted yet" in page and 'data-testid="force"' in page
-    refused = text(client.post(f"{plenary}/build", follow_redirects=True))
-    assert "4 panel sheets of the nominees are not submitted yet" in refused
-    assert plenary_list(db_session, scene) is None
+    page = build_is_refused(client, db_session, scene, "4 panel sheets of the nominees are not submitted yet")
+    assert 'data-testid="force"' in page
     response = client.post(f"{plenary}/build", data={"force": "1", "reason": "  "})
     assert response.status_code == 422 and "Write why the list is built before every panel sheet is in" in text(
         response)
