@@ -11,8 +11,11 @@ own process or from a worker, gunicorn or any other process on the machine::
         smtp.refuse_connections()              # the port closes: "connection refused"
         smtp.accept()                          # back to normal (reopens the same port)
         smtp.wait_for(30, timeout=60)          # until 30 messages were accepted
-        smtp.messages                          # the accepted messages (email.message.Message)
-        smtp.message_ids()                     # their Message-ID headers, in order of arrival
+        smtp.refusing = True                   # the same as answer_temporary_failure() (False: accept())
+        smtp.delay = 5                         # wait 5 s before answering each message (a slow server)
+        smtp.messages                          # what it accepted: Received(recipient, subject, message_id,
+                                               #   received_at, message), in order of arrival
+        smtp.message_ids()                     # their Message-ID headers
         smtp.duplicates()                      # Message-IDs accepted more than once
         smtp.refused                           # how many messages it answered 451 to
 
@@ -25,6 +28,7 @@ The server runs in a thread of the test process (aiosmtpd's Controller on a free
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.message
 import email.policy
@@ -32,6 +36,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 import pytest
@@ -46,21 +51,38 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Received:
+    """One message the server accepted."""
+
+    recipient: str
+    subject: str
+    message_id: str
+    received_at: float  # time.time() when it was accepted
+    message: email.message.Message
+
+
 class RecordingHandler:
-    """aiosmtpd handler: accepts and records each message, or answers ``failure`` when one is set."""
+    """aiosmtpd handler: accepts and records each message, or answers ``failure`` when one is set,
+    after waiting ``delay`` seconds."""
 
     def __init__(self) -> None:
         self.failure: str | None = None
-        self.messages: list[email.message.Message] = []
+        self.delay = 0.0
+        self.messages: list[Received] = []
         self.refused = 0
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         with self._lock:
             if self.failure:
                 self.refused += 1
                 return self.failure
-            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            self.messages.append(Received(str(message["To"]), str(message["Subject"]), str(message["Message-ID"]),
+                                          time.time(), message))
         return "250 2.0.0 OK"
 
 
@@ -106,9 +128,28 @@ class SmtpServer:
         """Close the port: a sender gets "connection refused" until ``accept``."""
         self.stop()
 
+    @property
+    def refusing(self) -> bool:
+        return self.handler.failure is not None
+
+    @refusing.setter
+    def refusing(self, value: bool) -> None:
+        if value:
+            self.answer_temporary_failure()
+        else:
+            self.accept()
+
+    @property
+    def delay(self) -> float:
+        return self.handler.delay
+
+    @delay.setter
+    def delay(self, seconds: float) -> None:
+        self.handler.delay = seconds
+
     # -- what arrived ------------------------------------------------------------------------------
     @property
-    def messages(self) -> list[email.message.Message]:
+    def messages(self) -> list[Received]:
         with self.handler._lock:
             return list(self.handler.messages)
 
@@ -117,10 +158,10 @@ class SmtpServer:
         return self.handler.refused
 
     def message_ids(self) -> list[str]:
-        return [str(m["Message-ID"]) for m in self.messages]
+        return [m.message_id for m in self.messages]
 
-    def received_by(self, address: str) -> list[email.message.Message]:
-        return [m for m in self.messages if str(m["To"]).lower() == address.lower()]
+    def received_by(self, address: str) -> list[Received]:
+        return [m for m in self.messages if m.recipient.lower() == address.lower()]
 
     def duplicates(self) -> dict[str, int]:
         """Message-IDs that arrived more than once, with how often."""

@@ -70,7 +70,7 @@ def test_a_refusal_longer_than_five_attempts_then_acceptance_delivers_each_email
     smtp.accept()
     assert sweep(now=later + dt.timedelta(hours=2)) == 3
     assert sweep(now=later + dt.timedelta(days=1)) == 0
-    assert sorted(str(m["To"]) for m in smtp.messages) == sorted(p.email for p in people)
+    assert sorted(m.recipient for m in smtp.messages) == sorted(p.email for p in people)
     assert smtp.duplicates() == {}
     assert all(m.processed_at is not None and m.last_error is None for m in _messages(db_session))
     assert db_session.scalar(sa.select(sa.func.count()).select_from(EmailMessage)) == 3
@@ -101,12 +101,12 @@ def test_a_message_past_its_window_stays_visible_as_failed_and_can_be_resent(
     smtp.accept()
     response = client.post(f"/admin/mail/outbox/{failed[0].id}/resend", follow_redirects=True)
     assert "1 pesan gagal telah diantrekan ulang" in response.get_data(as_text=True)
-    assert [str(m["To"]) for m in smtp.messages] == [first.email]
+    assert [m.recipient for m in smtp.messages] == [first.email]
 
     response = client.post("/admin/mail/outbox/resend-failed", follow_redirects=True)
     body = response.get_data(as_text=True)
     assert "1 pesan gagal telah diantrekan ulang" in body and 'data-testid="outbox-failed"' not in body
-    assert sorted(str(m["To"]) for m in smtp.messages) == sorted([first.email, second.email])
+    assert sorted(m.recipient for m in smtp.messages) == sorted([first.email, second.email])
     assert all(m.processed_at is not None and m.failed_at is None for m in _messages(db_session))
     again = client.post("/admin/mail/outbox/resend-failed", follow_redirects=True).get_data(as_text=True)
     assert "0 pesan gagal telah diantrekan ulang" in again
@@ -160,7 +160,7 @@ def test_a_delivery_that_died_talking_to_the_server_is_resent_only_after_its_lea
     db_session.commit()
     with app.app_context():
         assert deliver(message.id) == "done"
-    assert [str(m["To"]) for m in smtp.messages] == [person.email]
+    assert [m.recipient for m in smtp.messages] == [person.email]
 
 
 def test_messages_committed_before_an_error_are_still_sent(app: Flask, db_session: Any, outbox_mail: Any) -> None:

@@ -89,7 +89,7 @@ def test_a_mail_server_away_for_a_moment_is_retried_by_the_worker_within_seconds
     message = _outbox_row(app, outbox_id)
     # The refusals were not counted as attempts: the message's back-off is untouched.
     assert message.attempts == 1 and message.failed_at is None and message.next_attempt_at is None
-    assert [str(m["To"]) for m in smtp.messages] == ["sebentar@example.go.id"]
+    assert [m.recipient for m in smtp.messages] == ["sebentar@example.go.id"]
     log = Path(mail_worker["worker_log"]).read_text()
     assert "451" in log and "Connection refused" in log and "Retry in 4s" in log
 
