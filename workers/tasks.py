@@ -11,12 +11,13 @@ message waits for the sweep, at the outbox's growing delays.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Callable
 
 from celery import Celery, Task
 from flask import Flask
 
-from kipp.outbox.dispatch import deliver, is_transient, sweep
+from kipp.outbox.dispatch import DeliveryInProgress, deliver, is_transient, sweep
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,9 @@ MAX_TASK_RETRIES = 10
 MAX_TASK_RETRY_SECONDS = 30
 
 
-def retry_countdown(retries: int) -> int:
+def retry_countdown(retries: int, error: BaseException) -> int:
+    if isinstance(error, DeliveryInProgress):  # another delivery is at it: ask again when it must be over
+        return max(1, math.ceil(error.retry_in.total_seconds()))
     return int(min(2 ** retries, MAX_TASK_RETRY_SECONDS))
 
 
@@ -37,8 +40,9 @@ def _delivery_task(name: str) -> Callable[..., str]:
         except Exception as error:
             if last_try or not is_transient(error):
                 raise
-            log.warning("%s outbox=%s: %r; retrying in %ss", name, outbox_id, error, retry_countdown(retries))
-            raise self.retry(exc=error, countdown=retry_countdown(retries), max_retries=MAX_TASK_RETRIES) from error
+            countdown = retry_countdown(retries, error)
+            log.warning("%s outbox=%s: %r; retrying in %ss", name, outbox_id, error, countdown)
+            raise self.retry(exc=error, countdown=countdown, max_retries=MAX_TASK_RETRIES) from error
         log.info("%s outbox=%s: %s", name, outbox_id, outcome)
         return outcome
 

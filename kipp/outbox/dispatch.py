@@ -35,9 +35,9 @@ log = logging.getLogger(__name__)
 
 # The longest wait between two attempts of a failing message.
 MAX_RETRY_DELAY = dt.timedelta(hours=1)
-# A delivery that has been talking to an outside server for longer than this has died:
-# smtplib gives up after 20 s without an answer, and a message takes a few exchanges.
-SENDING_LEASE = dt.timedelta(seconds=90)
+# A delivery that has been talking to an outside server for longer than this has died: smtplib
+# gives up after 20 s without an answer, and a live server answers each exchange at once.
+SENDING_LEASE = dt.timedelta(seconds=45)
 SWEEP_BATCH = 1000
 _NEW = "kipp_outbox_new"
 _FLUSHED = "kipp_outbox_flushed"
@@ -59,6 +59,10 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 
 class DeliveryInProgress(TransientFailure):
     """Another delivery of the same message is talking to the outside server right now."""
+
+    def __init__(self, message: str, *, retry_in: dt.timedelta) -> None:
+        super().__init__(message)
+        self.retry_in = retry_in  # when that delivery is known to be over, one way or the other
 
 
 def is_transient(error: BaseException) -> bool:
@@ -242,7 +246,8 @@ def begin_external_send(outbox_id: int) -> None:
     now = utcnow()
     if message.sending_at is not None:
         if now - message.sending_at < SENDING_LEASE:
-            raise DeliveryInProgress(f"outbox message {outbox_id} is being sent since {message.sending_at}")
+            raise DeliveryInProgress(f"outbox message {outbox_id} is being sent since {message.sending_at}",
+                                     retry_in=message.sending_at + SENDING_LEASE - now)
         log.warning("outbox message %s: a delivery that started at %s never finished; sending again",
                     outbox_id, message.sending_at)
     message.sending_at = now
