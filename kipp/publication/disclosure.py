@@ -4,7 +4,9 @@ The rounds decide before they announce: a frozen nominee list or plenary decisio
 proposals' states at once, but an agency learns that it is a finalist only when the finalist
 list is announced (the objection window opens), and that it won only when the results are
 published. Until then its pages show the last state that is already public. The secretariat
-and the judges see the real state.
+sees the real state; a judge sees a round's state once the scored stages that decided it are
+open to them (their blindness: :func:`kipp.scoring.services.sees_colleague_figures`), before
+that as the agency does.
 
 This module is the only way from a proposal to what an agency reads about its state: its
 status, who holds it, its history and when it last changed. Every page, PDF, JSON answer and
@@ -28,6 +30,7 @@ from kipp.editions.kinds import StageKind, StageStatus
 from kipp.extensions import db
 from kipp.progress.stages import status_of
 from kipp.proposals.states import HOLDER, Action, Holder, ProposalStatus
+from kipp.scoring.services import scheme_for, sees_colleague_figures
 from kipp.selection.models import Shortlist, ShortlistKind
 
 # States decided before the finalists are announced, shown until then as "passed screening".
@@ -38,6 +41,11 @@ _UNTIL_PUBLISHED = frozenset({ProposalStatus.WINNER, ProposalStatus.FINALIST_ONL
 _ACTIONS_UNTIL_ANNOUNCED = frozenset({Action.NOMINATE.value, Action.PASS_OVER_NOMINATION.value,
                                       Action.MAKE_FINALIST.value, Action.PASS_OVER_FINALIST.value})
 _ACTIONS_UNTIL_PUBLISHED = frozenset({Action.AWARD.value, Action.CLOSE_AS_FINALIST.value})
+# The scored stages whose judges' sheets decided each round state.
+_FINAL_STAGES = (StageKind.EVALUATION, StageKind.PANEL_REVIEW, StageKind.PRESENTATION)
+_DECIDED_BY = {**dict.fromkeys((ProposalStatus.NOMINATED, ProposalStatus.NOT_NOMINATED), (StageKind.EVALUATION,)),
+               **dict.fromkeys((ProposalStatus.FINALIST, ProposalStatus.NOT_FINALIST), (StageKind.PANEL_REVIEW,)),
+               **dict.fromkeys((ProposalStatus.WINNER, ProposalStatus.FINALIST_ONLY), _FINAL_STAGES)}
 
 
 @dataclass(frozen=True)
@@ -63,10 +71,13 @@ def _announced_and_published(edition_id: int, edition: Any) -> tuple[bool, bool]
     return cache[edition_id]
 
 
-def _sees_everything() -> bool:
-    if not has_request_context():
+def _sees_everything(proposal: Any) -> bool:
+    if not has_request_context() or not current_user.is_authenticated:
         return True
-    return not current_user.is_authenticated or current_user.role not in (Role.ADMIN_LOKAL, Role.UPP)
+    if current_user.role.is_judge:
+        return all(sees_colleague_figures(current_user, scheme_for(proposal.edition, stage, with_aspects=False))
+                   for stage in _DECIDED_BY.get(proposal.status, ()))
+    return current_user.role not in (Role.ADMIN_LOKAL, Role.UPP)
 
 
 def _everything(proposal: Any) -> Disclosed:
@@ -96,7 +107,7 @@ def shown_to_agency(proposal: Any) -> Disclosed:
 
 def disclosed(proposal: Any) -> Disclosed:
     """The proposal's state as the person of this request may know it (all of it, but for an agency)."""
-    if _sees_everything():
+    if _sees_everything(proposal):
         return _everything(proposal)
     return shown_to_agency(proposal)
 

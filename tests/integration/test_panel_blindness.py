@@ -310,3 +310,24 @@ def test_the_schemes_visibility_decides_what_the_panel_reads(app, client, db_ses
     assert ('data-testid="hidden-until-reveal"' in page) is not plenary_open
     sheet = text(client.get(f"/score/panel_review/{scene.proposals['K2'].id}"))
     assert 'data-testid="colleagues"' in sheet and "79.30" in sheet
+
+
+def test_a_judge_reads_a_round_state_only_once_the_stage_that_decided_it_is_open(client, db_session, scene, login):
+    """Nominated or not is decided by the evaluators' sheets: an evaluator of a blind evaluation reads
+    on their pages the state as the agency does, until the secretariat opens its consolidation."""
+    evaluator = scene.evaluation.members[0].user
+    pages = {name: [f"/score/evaluation/{scene.proposals[name].id}", f"/review/{scene.proposals[name].id}"]
+             for name in ("K1", "K3")}  # nominated, and not
+
+    def states() -> set[str]:
+        login(evaluator)
+        found = {re.search(r'class="doc-status">([^<]*)<', text(client.get(url))).group(1)
+                 for urls in pages.values() for url in urls}
+        login.logout()
+        return found
+
+    assert states() == {"Passed administrative screening"}
+    login(scene.secretariat)
+    client.post(f"/admin/scoring/{scene.edition.id}/evaluation/reveal")
+    login.logout()
+    assert states() == {"Nominee", "Not nominated"}
