@@ -15,6 +15,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import pytest
+
 from kipp.db import utcnow
 from kipp.editions.kinds import GroupCode, StageKind
 from kipp.extensions import db
@@ -120,3 +122,12 @@ def all_participants(scene: WinnersEdition) -> list[Proposal]:
     """Every proposal submitted to the ministry (those the outcome notices are about)."""
     return [*scene.winners, *scene.finalists_only, scene.disqualified, *scene.rounds.not_chosen,
             *scene.others.values()]
+
+
+@pytest.fixture()
+def certificate_folder(app, tmp_path):  # noqa: ANN001, ANN201
+    """A fixture for tests that publish: the certificates are written in a folder of the test's own."""
+    before = app.config.get("KIPP_CERTIFICATE_PATH")
+    app.config["KIPP_CERTIFICATE_PATH"] = str(tmp_path / "certificates")
+    yield tmp_path / "certificates"
+    app.config["KIPP_CERTIFICATE_PATH"] = before

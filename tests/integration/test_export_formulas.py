@@ -28,7 +28,7 @@ from kipp.scoring.aggregation import queue_recompute, recompute_stage
 from kipp.scoring.models import ScoreSheet
 from kipp.verification.models import FieldVisit
 from tests.factories import AgencyFactory, SecretariatFactory
-from tests.publication_factories import all_participants, winners_edition
+from tests.publication_factories import all_participants, certificate_folder, winners_edition  # noqa: F401
 from tests.scoring_factories import fill, scored_stage
 
 pytestmark = pytest.mark.integration
@@ -99,15 +99,8 @@ def download(client, url: str) -> bytes:
 # --- the publication: the certificate archive's index and the results workbook -------------------
 
 
-@pytest.fixture()
-def certificate_folder(app, tmp_path):
-    before = app.config.get("KIPP_CERTIFICATE_PATH")
-    app.config["KIPP_CERTIFICATE_PATH"] = str(tmp_path / "certificates")
-    yield
-    app.config["KIPP_CERTIFICATE_PATH"] = before
-
-
-def test_the_certificate_index_and_the_results_workbook(client, login, db_session, certificate_folder):
+@pytest.mark.usefixtures("certificate_folder")
+def test_the_certificate_index_and_the_results_workbook(client, login, db_session):
     poison = Poison()
     scene = winners_edition()
     edition = scene.edition

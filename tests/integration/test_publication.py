@@ -42,24 +42,17 @@ from tests.publication_factories import (
     SECRET_SCORE,
     WINNERS_DECREE,
     all_participants,
+    certificate_folder,  # noqa: F401  a fixture
     winners_edition,
 )
 from tests.proposal_factories import ProposalFactory
 
-pytestmark = pytest.mark.integration
+# Each test writes its certificates in a folder of its own.
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("certificate_folder")]
 
 
 def text(response):
     return html.unescape(response.get_data(as_text=True))
-
-
-@pytest.fixture(autouse=True)
-def certificate_folder(app, tmp_path):
-    """Each test writes its certificates in a folder of its own."""
-    before = app.config.get("KIPP_CERTIFICATE_PATH")
-    app.config["KIPP_CERTIFICATE_PATH"] = str(tmp_path / "certificates")
-    yield tmp_path / "certificates"
-    app.config["KIPP_CERTIFICATE_PATH"] = before
 
 
 @pytest.fixture()
