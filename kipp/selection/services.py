@@ -751,7 +751,7 @@ def freeze_finalists(actor: User, edition: Edition, *, minutes: str | None = Non
     shortlist = _draft(edition, ShortlistKind.FINALISTS)
     panel = scheme_for(edition, StageKind.PANEL_REVIEW)
     _refuse_changed_ranking(shortlist, {"panel": panel})
-    # Freezing moves the nominees' states, which the judges see: not before the panel sees its figures.
+    # The decision is the panel's, taken with its scores before it: not while they are hidden from it.
     if panel is not None and not stage_figures_open(panel):
         raise DomainError(_("The plenary decides with the panel's scores before it: open consolidation of the panel "
                             "review before freezing the decision."), code="blind")

@@ -285,6 +285,7 @@ def test_the_secretariat_cannot_freeze_the_plenary_before_the_panel_sees_its_sco
     plenary = f"/admin/editions/{scene.edition.id}/plenary"
     assert "The proposed decision was built" in text(client.post(f"{plenary}/build", follow_redirects=True))
     assert plenary_list(db_session, scene).forced_reason is None
+    assert 'data-testid="freeze" disabled' in text(client.get(plenary))
     response = client.post(f"{plenary}/freeze", data={"minutes": "Berita acara."}, follow_redirects=True)
     assert "open consolidation of the panel review before freezing" in text(response)
     assert plenary_list(db_session, scene).frozen_at is None
