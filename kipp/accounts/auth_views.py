@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from kipp.accounts import services, sessions
+from kipp.accounts import services, sessions, throttling
 from kipp.accounts.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, NewPasswordForm, ProfileForm
 from kipp.accounts.models import TokenPurpose, User
 from kipp.errors import DomainError
@@ -49,17 +49,22 @@ def login() -> Any:
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            entered = services.log_in(form.email.data, form.password.data, **_client())
+            entry = services.log_in(form.email.data, form.password.data, **_client(),
+                                    device_cookie=request.cookies.get(throttling.DEVICE_COOKIE))
         except services.LoginDelayed as delayed:
             db.session.rollback()
             flash(delayed.message, "danger")
             return render_template("auth/login.html", form=form), 429, {"Retry-After": str(delayed.seconds)}
         db.session.commit()  # a failure is counted, a success starts its session
-        if entered is None:
+        if entry is None:
             flash(_("The email or password is not correct, or the account is not active."), "danger")
         else:
-            _enter(*entered)
-            return redirect(_safe_next(form.next.data))
+            _enter(entry.user, entry.session_token)
+            response = redirect(_safe_next(form.next.data))
+            response.set_cookie(throttling.DEVICE_COOKIE, entry.device_cookie,
+                                max_age=throttling.DEVICE_COOKIE_LIFETIME, httponly=True, samesite="Lax",
+                                secure=current_app.config["SESSION_COOKIE_SECURE"])
+            return response
     return render_template("auth/login.html", form=form)
 
 

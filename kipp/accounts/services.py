@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
@@ -58,19 +59,30 @@ class LoginDelayed(DomainError):
         )
 
 
-def log_in(email: str, password: str, *, address: str | None, user_agent: str | None) -> tuple[User, str] | None:
-    """The person and the token of their new session, or None for wrong credentials (the failure is
-    counted against the account). LoginDelayed while the account waits, whatever the password."""
+@dataclass(frozen=True)
+class Entry:
+    user: User
+    session_token: str
+    device_cookie: str
+
+
+def log_in(email: str, password: str, *, address: str | None, user_agent: str | None,
+           device_cookie: str | None) -> Entry | None:
+    """The person with their new session, or None for wrong credentials (the failure is counted
+    against the account, or against this browser if it has logged into the account before).
+    LoginDelayed while the account waits, whatever the password."""
     now = utcnow()
-    retry_at = throttling.retry_at(email, now)
+    device = throttling.known_device(device_cookie, email)
+    retry_at = throttling.retry_at(email, now, device=device)
     if retry_at is not None:
         raise LoginDelayed(retry_at, now)
     user = authenticate(email, password)
     if user is None:
-        throttling.record_failure(email, now)
+        throttling.record_failure(email, now, device=device)
         return None
-    throttling.forget_failures(email)
-    return user, sessions.start(user, address=address, user_agent=user_agent)
+    throttling.forget_failures(email, device=device)
+    return Entry(user, sessions.start(user, address=address, user_agent=user_agent),
+                 throttling.device_cookie(email, device))
 
 
 def log_out(login_session: LoginSession | None) -> None:

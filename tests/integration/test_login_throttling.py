@@ -143,6 +143,31 @@ def test_yesterdays_failures_are_forgotten(app):
     assert attempt(app, email, TEST_PASSWORD, "10.12.12.12").status_code == 302
 
 
+def test_strangers_guessing_do_not_slow_the_owners_own_browser(app):
+    email = person(app, "owner@example.go.id")
+    colleague = person(app, "owner.colleague@example.go.id")
+
+    def post(client, who: str, password: str) -> int:
+        address = "10.13.13.13" if client is owner else "10.13.13.14"
+        return client.post("/login", data={"email": who, "password": password},
+                           environ_base={"REMOTE_ADDR": address}).status_code
+
+    owner, shared = app.test_client(), app.test_client()  # shared: a colleague's browser
+    assert post(owner, email, TEST_PASSWORD) == 302
+    assert post(shared, colleague, TEST_PASSWORD) == 302
+    owner.post("/logout")
+    shared.post("/logout")
+    for n in range(6):
+        attempt(app, email, WRONG, f"10.14.14.{n}")
+    assert attempt(app, email, TEST_PASSWORD, "10.15.15.15").status_code == 429  # a stranger's browser waits
+    assert post(shared, email, TEST_PASSWORD) == 429  # so does one that knows only another account
+    assert post(owner, email, TEST_PASSWORD) == 302  # the browser the owner logged in with does not
+    owner.post("/logout")
+    # Its own mistakes are counted for it alone.
+    assert [post(owner, email, WRONG) for _ in range(5)] == [200] * 5
+    assert post(owner, email, TEST_PASSWORD) == 429
+
+
 def test_another_account_behind_the_same_address_is_not_slowed(app):
     target = person(app, "guessed@example.go.id")
     colleague = person(app, "colleague@example.go.id")
