@@ -14,6 +14,7 @@ def create_app(overrides: dict[str, Any] | None = None, env: dict[str, str] | No
     """Build the app: configuration, extensions, blueprints, Celery. No migrations here."""
     from kipp import security, web
     from kipp.config import load_config
+    from kipp.db import begin_requests_deferred
     from kipp.extensions import babel, celery_init_app, csrf, db, limiter, login_manager, migrate
     from kipp.i18n import select_locale, select_timezone
     from kipp.outbox.registry import load_handler_modules
@@ -28,6 +29,7 @@ def create_app(overrides: dict[str, Any] | None = None, env: dict[str, str] | No
         app.config.update(overrides)
 
     db.init_app(app)
+    begin_requests_deferred(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -7,16 +7,17 @@ as upserts: running them twice, or again after a worker died half-way, gives the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import sqlalchemy as sa
 
 from kipp.accounts.models import User
 from kipp.audit.services import record
-from kipp.db import utcnow
+from kipp.db import dialect_insert, execute_visible_now, lock_for_transaction, utcnow
 from kipp.editions.models import EditionGroup
 from kipp.errors import DomainError
 from kipp.extensions import db
@@ -188,43 +189,41 @@ def _normalise_and_rank(scheme: ScoringScheme, figures: dict[int, Figures],
 
 
 _STORED = ("sheets", "raw_total", "normalised_total", "std_dev", "spread", "disagreement", "aspect_means", "rank")
+# A single proposal's aggregate leaves the ranking columns to the stage's recomputation.
+_AGGREGATE = tuple(c for c in _STORED if c not in ("normalised_total", "rank"))
 
 
 def _write(scheme: ScoringScheme, figures: dict[int, Figures], *, with_ranking: bool,
-           progress: AggregationRun | None = None) -> int:
-    """Upsert the figures (only rows that differ are written); returns the rows written."""
+           on_batch: Callable[[int, int], None] | None = None) -> int:
+    """Upsert the figures (only rows that differ are written); returns the rows written.
+    ``on_batch(done, batches)`` after each batch of a long write."""
+    columns = _STORED if with_ranking else _AGGREGATE
     existing = {row.proposal_id: row for row in db.session.execute(
-        sa.select(ProposalScore.id, ProposalScore.proposal_id, *(getattr(ProposalScore, c) for c in _STORED))
+        sa.select(ProposalScore.id, ProposalScore.proposal_id, *(getattr(ProposalScore, c) for c in columns))
         .where(ProposalScore.scheme_id == scheme.id,
                *([ProposalScore.proposal_id.in_(list(figures))] if not with_ranking else [])))}
     now = utcnow()
-    updates, inserts = [], []
+    changed = []
     for proposal_id, item in figures.items():
-        values = {c: getattr(item, c) for c in _STORED}
+        values = {c: getattr(item, c) for c in columns}
         row = existing.get(proposal_id)
-        if row is None:
-            inserts.append({"scheme_id": scheme.id, "proposal_id": proposal_id, "computed_at": now, **values})
-            continue
-        if not with_ranking:  # a single proposal: the ranking columns wait for the stage's run
-            values["normalised_total"], values["rank"] = row.normalised_total, row.rank
-        if any(_differs(getattr(row, c), values[c]) for c in _STORED):
-            updates.append({"id": row.id, "computed_at": now, **values})
+        if row is None or any(_differs(getattr(row, c), values[c]) for c in columns):
+            changed.append({"scheme_id": scheme.id, "proposal_id": proposal_id, "computed_at": now, **values})
     stale_ids = [row.id for pid, row in existing.items() if pid not in figures] if with_ranking else []
     if stale_ids:
         db.session.execute(sa.delete(ProposalScore).where(ProposalScore.id.in_(stale_ids)))
-    batches = [("insert", inserts[i:i + WRITE_BATCH]) for i in range(0, len(inserts), WRITE_BATCH)]
-    batches += [("update", updates[i:i + WRITE_BATCH]) for i in range(0, len(updates), WRITE_BATCH)]
-    for done, (kind, batch) in enumerate(batches, start=1):
-        if kind == "insert":
-            db.session.execute(sa.insert(ProposalScore), batch)
-        else:
-            db.session.execute(sa.update(ProposalScore), batch)
-        if progress is not None:
-            # Every row written is already its final value, so a crash between batches
-            # leaves nothing wrong, only unfinished; committing shows the progress.
-            progress.progress = 50 + 45 * done // len(batches)
-            db.session.commit()
-    return len(inserts) + len(updates) + len(stale_ids)
+    # An upsert, not an insert after a look: another aggregation of the same proposal (two judges
+    # submitting at once) may write its row between this one's look and its write.
+    insert = dialect_insert(db.session, ProposalScore.__table__)
+    upsert = insert.on_conflict_do_update(
+        index_elements=[ProposalScore.scheme_id, ProposalScore.proposal_id],
+        set_={c: insert.excluded[c] for c in (*columns, "computed_at")})
+    batches = [changed[i:i + WRITE_BATCH] for i in range(0, len(changed), WRITE_BATCH)]
+    for done, batch in enumerate(batches, start=1):
+        db.session.execute(upsert, batch)
+        if on_batch is not None:
+            on_batch(done, len(batches))
+    return len(changed) + len(stale_ids)
 
 
 def _differs(old: Any, new: Any) -> bool:
@@ -271,21 +270,37 @@ def aggregate_proposal(outbox_id: int, *, scheme_id: int, proposal_id: int) -> N
     queue_recompute(scheme)
 
 
+# A run in these states is (still, or again) to be done when its message is delivered: RUNNING
+# when a worker died during it, FAILED when it raised and its message came back to be retried.
+_TO_RUN = (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.FAILED)
+
+
 @handles(RECOMPUTE_STAGE)
 def recompute_stage(outbox_id: int, *, run_id: int) -> None:
-    """The task: every aggregate, the normalisation and the ranking of a stage, with progress."""
+    """The task: every aggregate, the normalisation and the ranking of a stage, with progress.
+
+    One transaction, committed with the outbox message: a second copy of the message waits for
+    the message's lock, and another run of the same stage for the stage's lock, and then finds its
+    run done or runs it on what this one committed; a worker that dies leaves nothing written.
+    The secretariat follows the progress, written apart from that transaction."""
     run = db.session.get(AggregationRun, run_id)
-    if run is None or run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+    if run is None:
         return
-    run.status, run.progress, run.started_at = RunStatus.RUNNING, 5, utcnow()
-    db.session.commit()
+    lock_for_transaction(db.session, RECOMPUTE_STAGE, run.scheme_id)
+    db.session.refresh(run)  # as the run that held the lock left it
+    if run.status not in _TO_RUN:
+        return
     scheme = db.session.get(ScoringScheme, run.scheme_id)
+    started = dt.datetime.now(dt.timezone.utc)
+    # The run's progress is committed apart, its outcome at the end with the rest: on PostgreSQL,
+    # had this transaction written the run's row before, the progress would wait for it forever.
+    show = functools.partial(_show_progress, run_id)
+    show(5, status=RunStatus.RUNNING, started_at=utcnow(), finished_at=None, error=None)
     try:
-        started = dt.datetime.now(dt.timezone.utc)
         figures = compute(scheme, with_ranking=True)
-        run.progress = 50
-        db.session.commit()
-        written = _write(scheme, figures, with_ranking=True, progress=run)
+        show(50)
+        written = _write(scheme, figures, with_ranking=True,
+                         on_batch=lambda done, batches: show(50 + 45 * done // batches))
     except Exception as error:
         db.session.rollback()
         failed = db.session.get(AggregationRun, run_id)
@@ -295,10 +310,15 @@ def recompute_stage(outbox_id: int, *, run_id: int) -> None:
     scheme.ranking_stale = False
     scheme.ranked_at = utcnow()
     scheme.ranking_params = ranking_params(scheme)
-    run.status, run.progress, run.finished_at = RunStatus.DONE, 100, utcnow()
+    run.status, run.progress, run.finished_at, run.error = RunStatus.DONE, 100, utcnow(), None
     run.result = {"proposals": len(figures), "written": written,
                   "seconds": round((dt.datetime.now(dt.timezone.utc) - started).total_seconds(), 3)}
     record(None, "scoring.recomputed", run, after=run.result)
+
+
+def _show_progress(run_id: int, progress: int, **values: Any) -> None:
+    execute_visible_now(db.session, sa.update(AggregationRun.__table__)
+                        .where(AggregationRun.__table__.c.id == run_id).values(progress=progress, **values))
 
 
 def ranking_params(scheme: ScoringScheme) -> dict[str, Any]:
