@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from kipp.accounts.models import LoginSession
 from kipp.accounts.roles import Role
 from kipp.innovations.kinds import AwardTier
 from kipp.db import utcnow
@@ -49,6 +50,8 @@ ACCESS: dict[str, Any] = {
     "home.index": ANYONE_LOGGED_IN,
     "auth.change_password": ANYONE_LOGGED_IN,
     "auth.profile": ANYONE_LOGGED_IN,
+    "auth.end_session": ANYONE_LOGGED_IN,  # one's own other session (the world gives each role one)
+    "auth.end_other_sessions": ANYONE_LOGGED_IN,
     **{e: SEC for e in (
         "accounts.index", "accounts.invite", "accounts.detail", "accounts.deactivate", "accounts.reactivate",
         "accounts.resend_invitation", "accounts.temporary_password",
@@ -234,12 +237,13 @@ def world(db_session):
     db_session.add(sheet)
     db_session.flush()
     values_of_rounds = _rounds_world(db_session, edition, admin, unit, upp, logins)
-    notifications = {}
+    notifications, other_sessions = {}, {}
     for role, person in logins.items():
         note = Notification(user_id=person.id, kind="test", message="m", link="/")
-        db_session.add(note)
+        other = LoginSession(user_id=person.id, token_hash=f"{person.id:064d}", device="Firefox · Windows")
+        db_session.add_all([note, other])
         db_session.flush()
-        notifications[role] = note.id
+        notifications[role], other_sessions[role] = note.id, other.id
     db_session.flush()
     values = {
         "user_id": target.id, "agency_id": admin.agency_id, "unit_id": unit.id, "code": "71", "fmt": "csv",
@@ -248,12 +252,12 @@ def world(db_session):
         "document_id": edition.documents[0].id, "stage_id": edition.stages[0].id, "direction": "down",
         "message_id": mail.id, "outbox_id": failed_task.id, "filename": "css/kipp.css", "innovation_id": innovation.id, "award_id": award.id,
         "invitation_id": invitation.id, "proposal_id": proposal.id, "file_id": attached.id,
-        "notification_id": notifications[Role.SECRETARIAT], "stage": "evaluation", "assignment_id": assignment.id,
+        "notification_id": notifications[Role.SECRETARIAT], "session_id": other_sessions[Role.SECRETARIAT], "stage": "evaluation", "assignment_id": assignment.id,
         "member_id": members[Role.EVALUATOR].id, "reason_id": reason.id, "change": "deactivate", "year": 2031,
         "announcement_id": announcement.id, "team_id": team.id, "kind": "agency", "sheet_id": sheet.id,
         "aspect_id": scheme.aspects[0].id, **values_of_rounds,
     }
-    return logins, values, notifications
+    return logins, values, (notifications, other_sessions)
 
 
 def _rounds_world(db_session, edition, admin, unit, upp, logins):
@@ -336,11 +340,12 @@ def _url(rule: Any, values: dict[str, Any]) -> str:
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "anonymous")
 def test_each_route_answers_each_role_as_listed(app, client, db_session, world, role):
-    logins, values, notifications = world
+    logins, values, (notifications, other_sessions) = world
     db_session.commit()  # the world outlives the per-request savepoints below
     if role is not None:
         Login(client)(logins[role])
-        values = {**values, "notification_id": notifications[role]}  # one's own notification
+        # One's own notification and one's own other session.
+        values = {**values, "notification_id": notifications[role], "session_id": other_sessions[role]}
     connection = db_session.get_bind()
     checked = 0
     rules = sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint == "auth.logout", r.endpoint))
