@@ -1,6 +1,6 @@
 """Which external services the test run has, and whether it must have them.
 
-``KIPP_TEST_REQUIRE`` (e.g. ``postgresql,redis,browser`` or ``all``) turns a
+``KIPP_TEST_REQUIRE`` (e.g. ``postgresql,redis,browser,faults`` or ``all``) turns a
 missing service from a skip into a failure; CI sets it to ``all``.
 """
 
@@ -24,7 +24,7 @@ SKIPPED: dict[str, str] = {}
 def _required() -> set[str]:
     value = os.environ.get("KIPP_TEST_REQUIRE", "")
     names = {v.strip() for v in value.split(",") if v.strip()}
-    return {"postgresql", "redis", "browser"} if "all" in names else names
+    return {"postgresql", "redis", "browser", "faults"} if "all" in names else names
 
 
 def _port_open(url: str, default_port: int) -> bool:
@@ -55,6 +55,16 @@ def available(service: str) -> str | None:
         except ImportError:
             return "the playwright package is not installed"
         return None
+    if service == "faults":
+        # The fault drill starts its own Redis, PostgreSQL cluster and kipp processes.
+        missing = [name for name in ("redis-server", "initdb", "pg_ctl") if shutil.which(name) is None]
+        missing += [name for name in ("celery", "gunicorn")
+                    if shutil.which(name, path=os.path.dirname(os.sys.executable)) is None]
+        try:
+            import aiosmtpd  # noqa: F401
+        except ImportError:
+            missing.append("the aiosmtpd package")
+        return f"the fault drill needs {', '.join(missing)}" if missing else None
     raise ValueError(service)
 
 

@@ -13,6 +13,8 @@ own process or from a worker, gunicorn or any other process on the machine::
         smtp.wait_for(30, timeout=60)          # until 30 messages were accepted
         smtp.refusing = True                   # the same as answer_temporary_failure() (False: accept())
         smtp.delay = 5                         # wait 5 s before answering each message (a slow server)
+        smtp.delay_before_data = True          # ... spent before the message is handed over instead
+                                               #   (a sender killed meanwhile has sent nothing)
         smtp.messages                          # what it accepted: Received(recipient, subject, message_id,
                                                #   received_at, message), in order of arrival
         smtp.message_ids()                     # their Message-ID headers
@@ -64,17 +66,24 @@ class Received:
 
 class RecordingHandler:
     """aiosmtpd handler: accepts and records each message, or answers ``failure`` when one is set,
-    after waiting ``delay`` seconds."""
+    after waiting ``delay`` seconds (at the recipient, before the message, if ``delay_before_data``)."""
 
     def __init__(self) -> None:
         self.failure: str | None = None
         self.delay = 0.0
+        self.delay_before_data = False
         self.messages: list[Received] = []
         self.refused = 0
         self._lock = threading.Lock()
 
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
+        if self.delay and self.delay_before_data:
+            await asyncio.sleep(self.delay)
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.delay:
+        if self.delay and not self.delay_before_data:
             await asyncio.sleep(self.delay)
         with self._lock:
             if self.failure:
@@ -146,6 +155,14 @@ class SmtpServer:
     @delay.setter
     def delay(self, seconds: float) -> None:
         self.handler.delay = seconds
+
+    @property
+    def delay_before_data(self) -> bool:
+        return self.handler.delay_before_data
+
+    @delay_before_data.setter
+    def delay_before_data(self, value: bool) -> None:
+        self.handler.delay_before_data = value
 
     # -- what arrived ------------------------------------------------------------------------------
     @property
