@@ -6,8 +6,6 @@ matters, threads with app contexts of their own deliver them at a barrier."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +17,7 @@ import sqlalchemy as sa
 
 from tests.conftest import TEST_PASSWORD, build_app, create_database, drop_database, migrate_and_load
 from tests.services import POSTGRES_URL, REDIS_URL, need
-from tests.worker.test_celery_worker import CLOSED_REDIS, wait_for
+from tests.worker.test_celery_worker import CLOSED_REDIS, running_worker, wait_for
 
 pytestmark = pytest.mark.worker
 
@@ -38,23 +36,11 @@ def worker_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, s
     migrate_and_load(build_app(url, instance))
     env = {**os.environ, "KIPP_ENV": "test", "KIPP_DATABASE_URL": url, "KIPP_REDIS_URL": REDIS_URL,
            "KIPP_INSTANCE_PATH": str(instance), "KIPP_BASE_URL": "http://kipp.test"}
-    log_path = instance / "worker.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "celery"), "-A", "workers", "worker", "--pool=prefork",
-             f"--concurrency={WORKER_CHILDREN}", "--loglevel=INFO", "--without-gossip", "--without-mingle",
-             "--hostname=kipp-races@%h"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2])
     try:
-        ready = wait_for(lambda: "ready" in log_path.read_text() or process.poll() is not None, timeout=60)
-        assert ready and process.poll() is None, log_path.read_text()
-        yield env
+        with running_worker(env, instance / "worker.log", "--pool=prefork", f"--concurrency={WORKER_CHILDREN}",
+                            "--hostname=kipp-races@%h"):
+            yield env
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
         drop_database(POSTGRES_URL, name)
 
 
