@@ -166,7 +166,12 @@ def _sqlite_first_savepoint(conn: sa.Connection, name: str | None) -> None:
 
 
 def _writes(statement: str, context: Any) -> bool:
+    """Whether the statement writes, or reads to write (SELECT … FOR UPDATE, which SQLite does not
+    render: the write lock is what serialises those who read the row before changing it)."""
     if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        return True
+    compiled = getattr(context, "compiled", None)
+    if getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None:
         return True
     return statement.lstrip()[:7].upper().startswith(_WRITING_WORDS)
 
