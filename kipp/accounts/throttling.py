@@ -15,10 +15,10 @@ import secrets
 import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.dialects import postgresql, sqlite
 
 from kipp.accounts import rules
 from kipp.accounts.models import LoginFailure
+from kipp.db import dialect_insert
 from kipp.extensions import db
 
 DEVICE_COOKIE = "kipp_device"
@@ -73,8 +73,7 @@ def record_failure(email: str, now: dt.datetime, *, device: str | None = None) -
     # Forgotten failures go first (this one's included), so guesses at made-up addresses do not pile up.
     db.session.execute(sa.delete(LoginFailure).where(LoginFailure.last_failed_at < now - rules.LOGIN_FAILURE_MEMORY))
     # One statement, so two nodes failing the same account at once both count.
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(LoginFailure).values(account_key=_counter(email, device), failures=1, last_failed_at=now)
+    statement = dialect_insert(db.session, LoginFailure).values(account_key=_counter(email, device), failures=1, last_failed_at=now)
     db.session.execute(statement.on_conflict_do_update(
         index_elements=[LoginFailure.account_key],
         set_={"failures": LoginFailure.failures + 1, "last_failed_at": now},
