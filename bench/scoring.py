@@ -197,8 +197,8 @@ def bench_recompute(app: Any, runs: int) -> None:
     print(f"stored aggregates identical after the unchanged runs and after switching normalisation off "
           f"again: {'yes' if same_digest and back_digest else 'NO'}"
           f"{'' if idempotent else '  MISSED'}")
-    print("(compute: aggregation.compute with the ranking; write: aggregation._write with its per-batch "
-          "progress commits; the rest is the run's own bookkeeping and the outbox message)")
+    print("(compute: aggregation.compute with the ranking; write: aggregation._write with its progress "
+          "reports; the rest is the run's own bookkeeping and the outbox message)")
 
 
 # --- 2. saving under load ---------------------------------------------------------------------------
