@@ -149,23 +149,40 @@ def test_redis_restarted_empty_with_messages_queued(drill: Drill) -> None:
 OLD_RETRY_SPAN = 2 * (4 + 2)
 
 
-def test_smtp_refuses_longer_than_the_old_retry_span_then_accepts(drill: Drill) -> None:
-    recipients = addresses("refused", 10)
-    since = drill.answers.mark()
-    first = drill.last_outbox_id()
+@dataclass
+class Refusal:
+    recipients: list[str]
+    since: int
+    first_outbox_id: int
+    secretariat: Visitor
+    outcome: Any
+
+
+def _invited_while_mail_refuses(drill: Drill, tag: str, meanwhile: Callable[[int], Any]) -> Refusal:
+    """10 invitations while the SMTP server answers 451; ``meanwhile(last outbox id before them)``
+    runs before the server accepts again, and its value is kept."""
+    recipients, since, first = addresses(tag, 10), drill.answers.mark(), drill.last_outbox_id()
     secretariat = drill.secretariat()
     drill.mail_refuses()
     try:
         invite_all(drill, secretariat, recipients)
-        time.sleep(OLD_RETRY_SPAN + 6)
-        refused = drill.tally(recipients)
-        failed = drill.failed_messages(first)
+        outcome = meanwhile(first)
     finally:
         drill.mail_accepts()
+    return Refusal(recipients, since, first, secretariat, outcome)
+
+
+def test_smtp_refuses_longer_than_the_old_retry_span_then_accepts(drill: Drill) -> None:
+    def outlast_the_old_span(first: int) -> tuple[Tally, int]:
+        time.sleep(OLD_RETRY_SPAN + 6)
+        return drill.tally(addresses("refused", 10)), drill.failed_messages(first)
+
+    refusal = _invited_while_mail_refuses(drill, "refused", outlast_the_old_span)
+    recipients, (refused, failed) = refusal.recipients, refusal.outcome
     fault_end = time.time()
     tally = drill.await_mail(recipients)
     check(drill, "4a. SMTP 451 for longer than the old retry span, then accepted", tally,
-          recovery_after(tally, fault_end), since,
+          recovery_after(tally, fault_end), refusal.since,
           problems=[f"{failed} messages gave up while the outage was shorter than the retry window"] if failed else [],
           notes=f"refused for {OLD_RETRY_SPAN + 6} s")
     assert refused.delivered == 0, "the SMTP server accepted mail while it was meant to refuse it"
@@ -173,17 +190,13 @@ def test_smtp_refuses_longer_than_the_old_retry_span_then_accepts(drill: Drill) 
 
 def test_smtp_refuses_beyond_the_retry_window_then_the_secretariat_resends(drill: Drill) -> None:
     assert drill.retry_window_seconds() <= 120, "the drill needs a retry window of seconds (KIPP_OUTBOX_RETRY_WINDOW_HOURS)"
-    recipients = addresses("window", 10)
-    since = drill.answers.mark()
-    first = drill.last_outbox_id()
-    secretariat = drill.secretariat()
-    drill.mail_refuses()
-    try:
-        invite_all(drill, secretariat, recipients)
-        gave_up = wait_for(lambda: drill.failed_messages(first) >= len(recipients), drill.retry_window_seconds() + 30,
-                           interval=1)
-    finally:
-        drill.mail_accepts()
+
+    def outlast_the_window(first: int) -> bool:
+        return bool(wait_for(lambda: drill.failed_messages(first) >= 10, drill.retry_window_seconds() + 30, interval=1))
+
+    refusal = _invited_while_mail_refuses(drill, "window", outlast_the_window)
+    recipients, since, first, secretariat, gave_up = (refusal.recipients, refusal.since, refusal.first_outbox_id,
+                                                     refusal.secretariat, refusal.outcome)
     if not gave_up:
         check(drill, "4b. SMTP 451 beyond the retry window; failed, shown, resent", drill.tally(recipients), None,
               since, problems=[f"{drill.failed_messages(first)} of {len(recipients)} messages marked failed "
