@@ -218,12 +218,14 @@ def _record_failure(app: Flask, outbox_id: int, trace: str, *, attempts: int, co
             db.session.rollback()
             return
         message.attempts, message.last_error, message.sending_at = attempts, trace, None
-        if not counted:
-            message.next_attempt_at = now + _retry_base(app)  # the worker's own retry comes first
-        elif now >= message.retry_until:
+        # The window bounds every failure, a brief one the worker retries by itself included:
+        # otherwise a server that keeps answering 451 would be retried for ever, never shown as failed.
+        if now >= message.retry_until:
             message.failed_at, message.next_attempt_at = now, None
             log.error("outbox message %s failed for good after %s attempts; the secretariat can resend it",
                       outbox_id, attempts)
+        elif not counted:
+            message.next_attempt_at = now + _retry_base(app)  # the worker's own retry comes first
         else:
             message.next_attempt_at = min(now + retry_delay(attempts, _retry_base(app)), message.retry_until)
         db.session.commit()

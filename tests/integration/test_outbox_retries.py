@@ -16,7 +16,7 @@ from flask import Flask
 from kipp.db import utcnow
 from kipp.extensions import db
 from kipp.notifications.models import EmailMessage
-from kipp.outbox.dispatch import sweep
+from kipp.outbox.dispatch import deliver, sweep
 from kipp.outbox.models import OutboxMessage
 from tests.conftest import build_app, migrate_and_load
 from tests.factories import SecretariatFactory, UserFactory
@@ -111,6 +111,28 @@ def test_a_message_past_its_window_stays_visible_as_failed_and_can_be_resent(
     again = client.post("/admin/mail/outbox/resend-failed", follow_redirects=True).get_data(as_text=True)
     assert "0 pesan gagal telah diantrekan ulang" in again
     assert len(smtp.messages) == 2
+
+
+def test_a_refusal_the_worker_retries_by_itself_still_ends_at_the_window(
+        client: Any, db_session: Any, smtp: SmtpServer) -> None:
+    """A 451 is transient: the worker retries it without counting an attempt. A server that keeps
+    refusing must still end in a visible failure once the window has passed, not retry for ever."""
+    person = UserFactory()
+    db_session.commit()
+    smtp.answer_temporary_failure()
+    _ask_for_reset_links(client, person)  # the in-process attempt is refused and counted
+    message = _messages(db_session)[0]
+    assert message.failed_at is None and message.attempts == 1
+
+    message.retry_until = utcnow() - dt.timedelta(seconds=1)  # the window has passed meanwhile
+    db_session.commit()
+    with pytest.raises(Exception, match="451"):
+        deliver(message.id, count_transient=False)  # as the worker's own retry does
+    message = _messages(db_session)[0]
+    assert message.failed_at is not None and message.next_attempt_at is None and message.attempts == 1
+    assert "451" in message.last_error
+    assert deliver(message.id, count_transient=False) == "failed"
+    assert smtp.messages == []
 
 
 def test_a_lost_commit_after_the_server_accepted_resends_the_same_message_id(
