@@ -9,9 +9,10 @@ from typing import Any, Callable, TypeVar
 import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import get_locale, lazy_gettext
+from flask_babel import force_locale, get_locale, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 
 from kipp.accounts import sessions
@@ -95,6 +96,27 @@ def init_app(app: Flask) -> None:
         return render_template("errors/error.html", code=400,
                                message=_("The form expired. Go back, reload the page and try again: "
                                          "what you typed is kept where the page keeps drafts.")), 400
+
+    @app.errorhandler(DBAPIError)
+    def _database_unavailable(error: DBAPIError) -> Any:
+        # A lost connection (the database restarting, failing over) is an outage to wait out, not a
+        # bug: say so with a 503 and keep what the person typed. Any other database error is a 500.
+        if not (error.connection_invalidated or isinstance(error, (sa.exc.OperationalError, sa.exc.InterfaceError))):
+            raise error
+        try:
+            db.session.rollback()
+        except DBAPIError:
+            pass
+        headers = {"Retry-After": "10"}
+        chosen = session.get("locale")
+        # The usual locale selector reads the logged-in person from the database.
+        with force_locale(chosen if chosen in ("id", "en") else "id"):
+            message = _("kipp cannot reach its database for a moment, so this was not saved. "
+                        "Try again in a few seconds.")
+            if request.headers.get("X-Requested-With") == "fetch":
+                return jsonify(ok=False, code="unavailable", message=str(message)), 503, headers
+            return render_template("errors/unavailable.html", message=message,
+                                   locale=chosen if chosen in ("id", "en") else "id"), 503, headers
 
     for code, message in (
         (403, lazy_gettext("You do not have access to this page.")),
