@@ -117,6 +117,19 @@ class Drill:
         return [f"the {p.name} process exited (see {p.log})" for p in (self.shape.web, self.shape.worker, self.shape.beat)
                 if not p.alive()]
 
+    def supervise(self) -> list[str]:
+        """Start again what exited on its own, as the compose file's ``restart: unless-stopped`` does
+        in production; the names of the processes it restarted."""
+        restarted = []
+        for process in (self.shape.web, self.shape.beat):
+            if not process.alive():
+                process.start()
+                restarted.append(process.name)
+        if not self.shape.worker.alive():
+            self.shape.start_worker()
+            restarted.append(self.shape.worker.name)
+        return restarted
+
     def heal(self) -> None:
         """Undo whatever fault a failed scenario left behind, for the next one."""
         self.mail_accepts()

@@ -389,9 +389,13 @@ def test_login_while_redis_is_down(drill: Drill) -> None:
                 slow.append(f"{email}: {answer.seconds:.1f} s")
     finally:
         drill.redis.start()
+    # kombu 5.x can take the worker down when Redis vanishes under unacknowledged tasks ("'NoneType'
+    # object has no attribute 'hostname'" while restoring them); its supervisor starts it again.
+    restarted = drill.supervise()
     fault_end = time.time()
     tally = drill.await_mail(recipients)
     refused = [f"{a.path}: {a.status} {a.location}" for a in outcomes if a.status != 302 or "/login" in a.location]
     check(drill, "7. log in and invite while Redis is down", tally, recovery_after(tally, fault_end), since,
           problems=refused + slow + ([] if wrong.status in (200, 429) else [f"a wrong password answered {wrong.status}"]),
-          notes=f"{len(people) - len(refused)} of {len(people)} logins succeeded")
+          notes=f"{len(people) - len(refused)} of {len(people)} logins succeeded"
+                + (f"; restarted by the supervisor: {', '.join(restarted)}" if restarted else ""))
