@@ -107,6 +107,8 @@ def init_app(app: Flask) -> None:
             db.session.rollback()
         except DBAPIError:
             pass
+        # Rendering asks flask-login for the person, whom only the database knows: render as anonymous.
+        g._login_user = login_manager.anonymous_user()
         headers = {"Retry-After": "10"}
         chosen = session.get("locale")
         # The usual locale selector reads the logged-in person from the database.

@@ -40,3 +40,12 @@ def test_a_background_save_gets_a_json_answer(client) -> None:
                            headers={"X-Requested-With": "fetch"})
     assert response.status_code == 503
     assert response.get_json()["code"] == "unavailable"
+
+
+def test_a_logged_in_person_gets_the_same_answer(client) -> None:
+    # Their cookie names a session only the database can confirm.
+    with client.session_transaction() as cookie:
+        cookie["_user_id"], cookie["login_session"] = "1", "a-session-token"
+    response = client.get("/score/")
+    assert response.status_code == 503
+    assert "tidak dapat menjangkau basis datanya" in response.get_data(as_text=True)

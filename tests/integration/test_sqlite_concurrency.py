@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from tests.conftest import TEST_PASSWORD, build_app, migrate_and_load
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.faults]  # the drill's scenario on the embedded default
 
 ROOT = Path(__file__).resolve().parents[2]
 JUDGES = 20
