@@ -189,7 +189,9 @@ def _take_sqlite_write_lock(conn: sa.Connection) -> None:
 @event.listens_for(Engine, "commit")
 @event.listens_for(Engine, "rollback")
 def _sqlite_transaction_ended(conn: sa.Connection) -> None:
-    conn.info.pop(_DEFERRED, None)
+    # Not ``conn.info`` on other databases: a PostgreSQL connection lost mid-transaction refuses it.
+    if conn.dialect.name == "sqlite":
+        conn.info.pop(_DEFERRED, None)
 
 
 def dialect_insert(session: Session, entity: Any) -> Any:

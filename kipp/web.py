@@ -105,8 +105,8 @@ def init_app(app: Flask) -> None:
             raise error
         try:
             db.session.rollback()
-        except DBAPIError:
-            pass
+        except sa.exc.SQLAlchemyError:
+            pass  # the connection is already gone; the pool replaces it on the next checkout
         # Rendering asks flask-login for the person, whom only the database knows: render as anonymous.
         g._login_user = login_manager.anonymous_user()
         headers = {"Retry-After": "10"}
