@@ -5,19 +5,17 @@ matters, threads with app contexts of their own deliver them at a barrier."""
 
 from __future__ import annotations
 
-import os
 import threading
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-import redis
 import sqlalchemy as sa
 
-from tests.conftest import TEST_PASSWORD, build_app, create_database, drop_database, migrate_and_load
-from tests.services import POSTGRES_URL, REDIS_URL, need
-from tests.worker.test_celery_worker import CLOSED_REDIS, running_worker, wait_for
+from tests.conftest import TEST_PASSWORD, build_app
+from tests.services import REDIS_URL
+from tests.worker.test_celery_worker import CLOSED_REDIS, wait_for, worker_on_its_own_database
 
 pytestmark = pytest.mark.worker
 
@@ -27,21 +25,9 @@ WORKER_CHILDREN = 2
 @pytest.fixture(scope="module")
 def worker_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """A database of its own and a prefork worker whose children deliver two messages at once."""
-    need("postgresql")
-    need("redis")
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    instance = tmp_path_factory.mktemp("races-instance")
-    name = f"kipp_races_test_{os.getpid()}"
-    url = create_database(POSTGRES_URL, name)
-    migrate_and_load(build_app(url, instance))
-    env = {**os.environ, "KIPP_ENV": "test", "KIPP_DATABASE_URL": url, "KIPP_REDIS_URL": REDIS_URL,
-           "KIPP_INSTANCE_PATH": str(instance), "KIPP_BASE_URL": "http://kipp.test"}
-    try:
-        with running_worker(env, instance / "worker.log", "--pool=prefork", f"--concurrency={WORKER_CHILDREN}",
-                            "--hostname=kipp-races@%h"):
-            yield env
-    finally:
-        drop_database(POSTGRES_URL, name)
+    with worker_on_its_own_database(tmp_path_factory, "races", "--pool=prefork", f"--concurrency={WORKER_CHILDREN}",
+                                    "--hostname=kipp-races@%h") as env:
+        yield env
 
 
 def _app(env: dict[str, str], *, publishing: bool = True) -> Any:

@@ -56,27 +56,31 @@ def running_worker(env: dict[str, str], log_path: Path, *options: str) -> Iterat
             process.kill()
 
 
-@pytest.fixture(scope="module")
-def worker_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+@contextmanager
+def worker_on_its_own_database(tmp_path_factory: pytest.TempPathFactory, label: str, *worker_options: str,
+                               **settings: str) -> Iterator[dict[str, str]]:
+    """A migrated PostgreSQL database of its own and a worker on it (``worker_options`` for its
+    command line, ``settings`` as more KIPP_ variables); yields the worker's environment."""
     need("postgresql")
     need("redis")
     redis.Redis.from_url(REDIS_URL).flushdb()
-    instance = tmp_path_factory.mktemp("worker-instance")
-    url = create_database(POSTGRES_URL, f"kipp_worker_test_{os.getpid()}")
+    instance = tmp_path_factory.mktemp(f"{label}-instance")
+    name = f"kipp_{label}_test_{os.getpid()}"
+    url = create_database(POSTGRES_URL, name)
     migrate_and_load(build_app(url, instance))
-    env = {
-        **os.environ,
-        "KIPP_ENV": "test",
-        "KIPP_DATABASE_URL": url,
-        "KIPP_REDIS_URL": REDIS_URL,
-        "KIPP_INSTANCE_PATH": str(instance),
-        "KIPP_BASE_URL": "http://kipp.test",
-    }
+    env = {**os.environ, "KIPP_ENV": "test", "KIPP_DATABASE_URL": url, "KIPP_REDIS_URL": REDIS_URL,
+           "KIPP_INSTANCE_PATH": str(instance), "KIPP_BASE_URL": "http://kipp.test", **settings}
     try:
-        with running_worker(env, instance / "worker.log"):
+        with running_worker(env, instance / "worker.log", *worker_options):
             yield env
     finally:
-        drop_database(POSTGRES_URL, f"kipp_worker_test_{os.getpid()}")
+        drop_database(POSTGRES_URL, name)
+
+
+@pytest.fixture(scope="module")
+def worker_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    with worker_on_its_own_database(tmp_path_factory, "worker") as env:
+        yield env
 
 
 def _app(env: dict[str, str], redis_url: str = REDIS_URL) -> Any:

@@ -3,19 +3,16 @@ retried by the worker itself within seconds, and a message delivered twice is se
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-import redis
 import sqlalchemy as sa
 
-from tests.conftest import build_app, create_database, drop_database, migrate_and_load
-from tests.services import POSTGRES_URL, REDIS_URL, need
+from tests.conftest import build_app
 from tests.smtp_server import SmtpServer
-from tests.worker.test_celery_worker import _person, running_worker, wait_for
+from tests.worker.test_celery_worker import _person, wait_for, worker_on_its_own_database
 
 pytestmark = pytest.mark.worker
 
@@ -28,21 +25,9 @@ def smtp() -> Iterator[SmtpServer]:
 
 @pytest.fixture(scope="module")
 def mail_worker(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[dict[str, str]]:
-    need("postgresql")
-    need("redis")
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    instance = tmp_path_factory.mktemp("mail-worker")
-    name = f"kipp_mail_worker_test_{os.getpid()}"
-    url = create_database(POSTGRES_URL, name)
-    env = {"KIPP_DATABASE_URL": url, "KIPP_REDIS_URL": REDIS_URL, "KIPP_SMTP_URL": smtp.url}
-    migrate_and_load(build_app(url, instance))
-    try:
-        with running_worker({**os.environ, **env, "KIPP_ENV": "test", "KIPP_INSTANCE_PATH": str(instance),
-                             "KIPP_BASE_URL": "http://kipp.test"}, instance / "worker.log",
-                            "--pool=solo", "--hostname=kipp-mail-test@%h"):
-            yield {**env, "KIPP_INSTANCE_PATH": str(instance), "worker_log": str(instance / "worker.log")}
-    finally:
-        drop_database(POSTGRES_URL, name)
+    with worker_on_its_own_database(tmp_path_factory, "mail_worker", "--pool=solo", "--hostname=kipp-mail-test@%h",
+                                    KIPP_SMTP_URL=smtp.url) as env:
+        yield {**env, "worker_log": str(Path(env["KIPP_INSTANCE_PATH"]) / "worker.log")}
 
 
 def _app(env: dict[str, str]) -> Any:
